@@ -1,0 +1,135 @@
+// herald-cli: a scriptable Herald client. Notifications (and, with --events, lifecycle
+// events) go to stdout as JSON lines; logs go to stderr.
+//
+// Exit codes: 0 after --max-notifications or on SIGINT/SIGTERM (cursor flushed),
+// 1 another permanent failure, 2 usage error, 3 permanent auth failure,
+// 4 permanent protocol error.
+#include <csignal>
+#include <cstdio>
+#include <atomic>
+#include <memory>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "herald/client.hpp"
+#include "herald/error.hpp"
+#include "json_lines.hpp"
+#include "token_command.hpp"
+
+namespace {
+
+std::atomic<int> g_exit_code{0};
+
+// Ends sigwait() in main: every thread blocks these signals, so they reach main only.
+void request_exit(int code) {
+  g_exit_code.store(code);
+  ::kill(::getpid(), SIGUSR1);
+}
+
+int exit_code_for(const std::error_code& ec) {
+  if (ec == herald::errc::auth_failed) return 3;
+  if (ec == herald::errc::bad_request || ec == herald::errc::protocol_violation) return 4;
+  return 1;
+}
+
+herald::LogLevel parse_level(const std::string& s) {
+  using L = herald::LogLevel;
+  if (s == "trace") return L::trace;
+  if (s == "debug") return L::debug;
+  if (s == "warn") return L::warn;
+  if (s == "error") return L::error;
+  if (s == "off") return L::off;
+  return L::info;
+}
+
+const char* level_name(herald::LogLevel l) {
+  static const char* names[] = {"trace", "debug", "info", "warn", "error", "off"};
+  return names[static_cast<int>(l)];
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"herald-cli: receive a user's Herald notification stream as JSON lines"};
+  std::string url, token_command, cursor_file, ca_file, log_level = "info";
+  long backoff_initial_ms = 500, backoff_max_ms = 30000;
+  std::uint64_t max_notifications = 0;
+  bool events = false;
+  app.add_option("--url", url, "stream URL, ws://host:port/v1/stream or wss://...")->required();
+  app.add_option("--token-command", token_command, "shell command printing a token (run for every fetch)")->required();
+  app.add_option("--cursor-file", cursor_file, "file keeping the last delivered id across runs");
+  app.add_option("--ca-file", ca_file, "PEM CA bundle for wss://")->check(CLI::ExistingFile);
+  app.add_option("--backoff-initial-ms", backoff_initial_ms, "first reconnect backoff ceiling")->check(CLI::Range(1L, 3'600'000L));
+  app.add_option("--backoff-max-ms", backoff_max_ms, "largest reconnect backoff")->check(CLI::Range(1L, 86'400'000L));
+  app.add_option("--log-level", log_level, "stderr log level")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
+  app.add_option("--max-notifications", max_notifications, "exit 0 after this many notifications (0: never)");
+  app.add_flag("--events", events, "also print lifecycle events (lines with an \"event\" member)");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int rc = app.exit(e);
+    return rc == 0 ? 0 : 2;
+  }
+  if (backoff_max_ms < backoff_initial_ms) {
+    std::fprintf(stderr, "herald-cli: --backoff-max-ms must be >= --backoff-initial-ms\n");
+    return 2;
+  }
+
+  // Block the exit signals in every thread (the client's threads inherit the mask).
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGUSR1);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  herald::ClientOptions options;
+  options.url = url;
+  options.token_provider = herald::cli::token_command_provider(token_command);
+  if (!cursor_file.empty()) options.cursor_store = std::make_shared<herald::FileCursorStore>(cursor_file);
+  options.ca_file = ca_file;
+  options.backoff_initial = std::chrono::milliseconds{backoff_initial_ms};
+  options.backoff_max = std::chrono::milliseconds{backoff_max_ms};
+  options.log_level = parse_level(log_level);
+  options.logger = [](herald::LogLevel level, std::string_view msg) {
+    std::fprintf(stderr, "herald-cli [%s] %.*s\n", level_name(level), static_cast<int>(msg.size()), msg.data());
+  };
+
+  std::unique_ptr<herald::Client> client;
+  try {
+    client = std::make_unique<herald::Client>(std::move(options));
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "herald-cli: %s\n", e.what());
+    return 2;
+  }
+
+  std::uint64_t delivered = 0;  // touched on the client's thread only
+  herald::Client* raw = client.get();
+  client->on_notification([&delivered, max_notifications, raw](const herald::Notification& n) {
+    herald::cli::emit(herald::cli::notification_line(n));
+    if (max_notifications != 0 && ++delivered >= max_notifications) {
+      raw->stop();  // from inside a callback: nothing more is delivered
+      request_exit(0);
+    }
+  });
+  client->on_state([events](const herald::StateEvent& e) {
+    if (events) herald::cli::emit(herald::cli::state_line(e));
+    if (e.state == herald::State::stopped && e.reason) {
+      if (events) herald::cli::emit(herald::cli::error_line(e.reason, e.detail));
+      std::fprintf(stderr, "herald-cli: stopped: %s (%s)\n", e.reason.message().c_str(), e.detail.c_str());
+      request_exit(exit_code_for(e.reason));
+    }
+  });
+  client->on_gap([events](const herald::GapEvent& g) {
+    if (events) herald::cli::emit(herald::cli::gap_line(g));
+  });
+  client->start();
+
+  int sig = 0;
+  sigwait(&signals, &sig);
+  client->stop();  // flushes the cursor
+  client.reset();
+  return sig == SIGUSR1 ? g_exit_code.load() : 0;
+}

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# The README's test command: installs what is missing, builds, and runs every test
+# (unit, end to end, fuzz corpus replay, the demo), then the sanitizer builds
+# (ASan+UBSan, TSan) of the unit and end-to-end suites.
+# HERALD_SANITIZERS=0 skips the sanitizer builds (quicker local runs).
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+build=${HERALD_BUILD_DIR:-$root/build}
+start=$SECONDS
+
+echo "== build ($build)"
+HERALD_BUILD_DIR=$build "$root/scripts/build.sh"
+echo "== tests"
+ctest --test-dir "$build" --output-on-failure -j2 --timeout 600
+
+if [[ "${HERALD_SANITIZERS:-1}" == 1 ]]; then
+  for san in "address,undefined" "thread"; do
+    dir="$build-${san%%,*}"
+    echo "== sanitizer build: $san ($dir)"
+    HERALD_BUILD_DIR=$dir "$root/scripts/build.sh" -DHERALD_SANITIZE="$san" -DHERALD_BUILD_EXAMPLES=OFF \
+      -DCMAKE_BUILD_TYPE=RelWithDebInfo
+    echo "== tests under $san"
+    # The demo and the replay of the fuzz corpus run in the plain build only.
+    TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
+    UBSAN_OPTIONS="halt_on_error=1 print_stacktrace=1" \
+    ASAN_OPTIONS="detect_leaks=1" \
+      ctest --test-dir "$dir" --output-on-failure -j2 --timeout 900 -E "^demo$"
+  done
+fi
+echo "== all tests passed in $((SECONDS - start)) s"

@@ -1,0 +1,150 @@
+// herald::Client: keeps one user's notification stream connected and hands every
+// notification to the application exactly once, in order.
+//
+//   herald::ClientOptions opts;
+//   opts.url = "wss://notify.example.com/v1/stream";
+//   opts.token_provider = herald::TokenProvider::from_blocking([] { return fetch_jwt(); });
+//   opts.cursor_store = std::make_shared<herald::FileCursorStore>("cursor.txt");
+//   herald::Client client(std::move(opts));
+//   client.on_notification([](const herald::Notification& n) { show(n.topic, n.data()); });
+//   client.on_state([](const herald::StateEvent& e) { render(e.state); });
+//   client.start();
+//
+// Threading and lifetime:
+// - Distinct objects: safe. Shared objects: start(), stop() and reconnect_now() may be
+//   called from any thread; the on_* setters only before start().
+// - Callbacks never run concurrently with each other. They run on the client's I/O
+//   thread: a thread the client owns, or the executor given to the advanced constructor.
+//   Keep them short; a blocked callback blocks this client's stream.
+// - stop() is idempotent, may be called from any thread, also from inside a callback,
+//   and no callback runs after it returns. Destroying a running client stops it first;
+//   destroying it from inside one of its own callbacks is safe too.
+// - Exceptions thrown by a callback are caught and logged; the notification counts as
+//   handed over.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <system_error>
+
+#include "herald/cursor_store.hpp"
+#include "herald/error.hpp"
+#include "herald/notification.hpp"
+#include "herald/token_provider.hpp"
+
+namespace boost::asio {
+class any_io_executor;
+}
+
+namespace herald {
+
+enum class LogLevel { trace, debug, info, warn, error, off };
+
+/// Receives the SDK's log lines. Called from the I/O thread. Lines never contain tokens.
+using LogSink = std::function<void(LogLevel, std::string_view message)>;
+
+/// The connection's state as an application would render it.
+enum class State {
+  idle,          ///< constructed, not started
+  connecting,    ///< first connection attempt (or a token fetch before it)
+  connected,     ///< authenticated; live notifications flow (replay may still run)
+  reconnecting,  ///< waiting for the next attempt after a failure
+  stopped,       ///< stop() was called, or a permanent failure occurred
+};
+const char* to_string(State s) noexcept;
+
+/// A state change, with the reason where there is one.
+struct StateEvent {
+  State state = State::idle;
+  std::error_code reason;  ///< why we left `connected` or stopped (empty after stop())
+  std::string detail;      ///< human detail for `reason` (never a token)
+  /// When reconnecting: the moment of the next attempt.
+  std::optional<std::chrono::system_clock::time_point> next_attempt_at;
+};
+
+/// The server could no longer replay everything after the cursor: notifications in
+/// (last_seen_id, first_available_id) are lost to this client. Resynchronise by other
+/// means (for example reload the inbox over HTTP).
+struct GapEvent {
+  std::optional<std::uint64_t> last_seen_id;
+  std::uint64_t first_available_id = 0;
+};
+
+/// Every setting of a client. Only `url` and `token_provider` are required.
+struct ClientOptions {
+  /// ws:// or wss:// URL of the stream endpoint, e.g. "wss://host/v1/stream".
+  /// Must not carry a token in its query (token, access_token, jwt): rejected.
+  std::string url;
+  /// Where tokens come from. Required.
+  std::shared_ptr<TokenProvider> token_provider;
+  /// Where the cursor lives. Default: a MemoryCursorStore (catch-up across reconnects,
+  /// not across restarts of the process).
+  std::shared_ptr<CursorStore> cursor_store;
+  /// Log lines go here. Default: nowhere.
+  LogSink logger;
+  /// Minimum level passed to `logger`. Default: info.
+  LogLevel log_level = LogLevel::info;
+
+  /// Timeout of TCP connect, TLS handshake and WebSocket upgrade, each. Default 10 s.
+  std::chrono::milliseconds connect_timeout{10'000};
+  /// Timeout of one TokenProvider::fetch. Default 30 s.
+  std::chrono::milliseconds token_timeout{30'000};
+  /// Reconnect backoff: the n-th consecutive failure waits a random time in
+  /// [0, min(backoff_max, backoff_initial * 2^n)] (capped exponential, full jitter).
+  /// Defaults 500 ms and 30 s.
+  std::chrono::milliseconds backoff_initial{500};
+  std::chrono::milliseconds backoff_max{30'000};
+  /// Largest server frame accepted; bigger ones close the connection with 1009.
+  /// Default 1 MiB.
+  std::size_t max_frame_bytes = 1 << 20;
+  /// CA bundle for wss:// (PEM file). Default: the system's trust store.
+  std::string ca_file;
+  /// How often buffered cursor writes are flushed. Default 1 s.
+  std::chrono::milliseconds cursor_flush_interval{1'000};
+};
+
+/// Counters for dashboards and tests; a consistent snapshot.
+struct ClientMetrics {
+  State state = State::idle;
+  std::uint64_t connects = 0;                ///< successful connections
+  std::uint64_t reconnects = 0;              ///< connections after the first
+  std::uint64_t notifications_delivered = 0;
+  std::uint64_t duplicates_dropped = 0;
+  std::optional<std::uint64_t> cursor;
+  std::error_code last_error;
+};
+
+class Client {
+ public:
+  /// Owns one I/O thread. Throws std::invalid_argument naming the bad field.
+  explicit Client(ClientOptions options);
+  /// Runs on `executor` (share one io_context among many clients). Callbacks run there.
+  /// Do not call stop() or destroy the client from a thread that must run `executor`
+  /// for stop() to complete, unless from inside this client's own callbacks.
+  Client(ClientOptions options, const boost::asio::any_io_executor& executor);
+  ~Client();
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  void on_notification(std::function<void(const Notification&)> cb);
+  void on_state(std::function<void(const StateEvent&)> cb);
+  void on_gap(std::function<void(const GapEvent&)> cb);
+
+  /// Starts connecting. Calling it again, or after stop(), does nothing.
+  void start();
+  /// Closes the connection, flushes the cursor; no callback runs after it returns.
+  void stop();
+
+  ClientMetrics metrics() const;
+
+ private:
+  struct Impl;
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace herald

@@ -1,0 +1,48 @@
+// How the SDK obtains tokens: the application implements TokenProvider.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <system_error>
+
+namespace herald {
+
+/// An access token (a JWT) and, if the application knows it, when it expires. Without
+/// an explicit expiry the SDK reads the JWT's `exp` claim (decoded, not verified).
+/// The value is a secret: the SDK never logs it, puts it in an error or in a URL.
+struct Token {
+  std::string value;
+  std::optional<std::chrono::system_clock::time_point> expires_at;
+};
+
+/// Either a token or the reason none could be had.
+struct TokenResult {
+  std::optional<Token> token;  ///< set on success
+  std::string error;           ///< on failure: a human message (never the token)
+};
+
+/// Supplies tokens, typically from the application's auth backend.
+///
+/// fetch() is called on the client's I/O thread and must not block it: start the
+/// work and call `done` exactly once, from any thread, when it completes. The SDK never
+/// runs two fetches of one client at once. Calling `done` after the client stopped is
+/// harmless.
+class TokenProvider {
+ public:
+  using Callback = std::function<void(TokenResult)>;
+  virtual ~TokenProvider() = default;
+  virtual void fetch(Callback done) = 0;
+
+  /// A provider that runs `get` on a thread of its own for each fetch, so a blocking
+  /// call (an HTTP request, a subprocess) never stalls the I/O thread. `get` may throw;
+  /// the exception's message becomes the error (it must not contain the token).
+  static std::shared_ptr<TokenProvider> from_blocking(std::function<Token()> get);
+
+  /// A provider that always returns the same token (tests, tools).
+  static std::shared_ptr<TokenProvider> fixed(std::string token);
+};
+
+}  // namespace herald

@@ -1,0 +1,37 @@
+// Capped exponential backoff with full jitter: delay = U(0, min(cap, base * 2^n)).
+// The cap is applied first and the jitter second, so clients that reach the cap keep
+// spreading out instead of re-synchronising on it. Randomness is injected.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+
+namespace herald::detail {
+
+/// Returns a uniformly distributed integer in [0, upper] (inclusive).
+using RandomSource = std::function<std::uint64_t(std::uint64_t upper)>;
+
+/// A RandomSource seeded from std::random_device.
+RandomSource default_random_source();
+
+class Backoff {
+ public:
+  Backoff(std::chrono::milliseconds base, std::chrono::milliseconds cap, RandomSource random);
+
+  /// The delay before the next attempt; each call counts one more failed attempt.
+  std::chrono::milliseconds next();
+  /// The ceiling next() would draw from now: min(cap, base * 2^attempts).
+  std::chrono::milliseconds ceiling() const;
+  /// Forgets the failures (after a connection proved stable).
+  void reset() { attempts_ = 0; }
+  std::uint32_t attempts() const { return attempts_; }
+
+ private:
+  std::chrono::milliseconds base_;
+  std::chrono::milliseconds cap_;
+  RandomSource random_;
+  std::uint32_t attempts_ = 0;
+};
+
+}  // namespace herald::detail

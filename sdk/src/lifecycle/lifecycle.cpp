@@ -1,0 +1,291 @@
+#include "lifecycle/lifecycle.hpp"
+
+#include <algorithm>
+
+namespace herald::detail {
+namespace {
+
+std::error_code code(errc e) { return make_error_code(e); }
+
+std::string close_detail(std::optional<std::uint16_t> c, const std::string& reason) {
+  std::string d = c ? "close code " + std::to_string(*c) : std::string("transport closed");
+  if (!reason.empty()) d += ": " + reason;
+  return d;
+}
+
+}  // namespace
+
+Lifecycle::Lifecycle(LifecycleConfig config, RandomSource random, std::optional<std::uint64_t> cursor)
+    : config_(config), random_(random), backoff_(config.backoff_initial, config.backoff_max, std::move(random)), cursor_(cursor) {}
+
+Actions Lifecycle::start(SteadyTime now) {
+  if (phase_ != Phase::idle) return {};
+  Actions out;
+  set_state(out, State::connecting);
+  auto more = begin_attempt(now);
+  out.insert(out.end(), std::make_move_iterator(more.begin()), std::make_move_iterator(more.end()));
+  return out;
+}
+
+Actions Lifecycle::stop(SteadyTime /*now*/) {
+  if (phase_ == Phase::stopped) return {};
+  Actions out;
+  if (phase_ == Phase::connecting || phase_ == Phase::open) out.emplace_back(CloseConnection{conn_, 1000, "client stopped"});
+  for (auto k : {TimerKind::reconnect, TimerKind::token_timeout, TimerKind::liveness}) out.emplace_back(CancelTimer{k});
+  phase_ = Phase::stopped;
+  set_state(out, State::stopped);
+  return out;
+}
+
+bool Lifecycle::token_usable(SteadyTime now) const {
+  if (!token_) return false;
+  return !token_expires_at_ || *token_expires_at_ - config_.token_expiry_margin > now;
+}
+
+Actions Lifecycle::begin_attempt(SteadyTime now) {
+  if (token_usable(now)) return open_connection(now);
+  Actions out;
+  token_.reset();
+  token_expires_at_.reset();
+  phase_ = Phase::fetching_token;
+  out.emplace_back(FetchToken{});
+  out.emplace_back(ArmTimer{TimerKind::token_timeout, now + config_.token_timeout});
+  return out;
+}
+
+Actions Lifecycle::open_connection(SteadyTime /*now*/) {
+  ++conn_;
+  phase_ = Phase::connecting;
+  welcomed_ = false;
+  caught_up_at_.reset();
+  drain_window_.reset();
+  return {OpenConnection{conn_, *token_, cursor_}};
+}
+
+Actions Lifecycle::token_ready(SteadyTime now, std::optional<std::string> token, std::optional<SteadyTime> expires_at,
+                               std::string error) {
+  if (phase_ != Phase::fetching_token) return {};  // timed out or stopped meanwhile
+  Actions out{CancelTimer{TimerKind::token_timeout}};
+  if (!token || token->empty()) {
+    retry_later(out, now, code(errc::token_fetch_failed), error.empty() ? "no token" : std::move(error));
+    return out;
+  }
+  token_ = std::move(token);
+  token_expires_at_ = expires_at;
+  if (!token_usable(now)) {
+    token_.reset();
+    retry_later(out, now, code(errc::token_fetch_failed), "the token provider returned an expired token");
+    return out;
+  }
+  auto more = open_connection(now);
+  out.insert(out.end(), std::make_move_iterator(more.begin()), std::make_move_iterator(more.end()));
+  return out;
+}
+
+Actions Lifecycle::connect_failed(SteadyTime now, ConnId conn, std::string detail) {
+  if (conn != conn_ || phase_ != Phase::connecting) return {};
+  Actions out;
+  retry_later(out, now, code(errc::connect_failed), std::move(detail));
+  return out;
+}
+
+Actions Lifecycle::handshake_refused(SteadyTime now, ConnId conn, const HandshakeRefusal& r) {
+  if (conn != conn_ || phase_ != Phase::connecting) return {};
+  Actions out;
+  const std::string what = "HTTP " + std::to_string(r.status) + (r.error.empty() ? "" : " " + r.error);
+  if (r.status == 401 && r.error == "token_expired") {
+    token_.reset();
+    if (!fresh_token_retry_used_) {
+      fresh_token_retry_used_ = true;
+      set_state(out, State::reconnecting, code(errc::token_expired), what);
+      retry_now(out, now);
+    } else {
+      retry_later(out, now, code(errc::token_expired), what);
+    }
+  } else if (r.status == 401) {  // invalid_token, or a 401 without a code
+    token_.reset();
+    if (!refused_invalid_once_) {
+      refused_invalid_once_ = true;
+      set_state(out, State::reconnecting, code(errc::auth_failed), what + " (retrying once with a fresh token)");
+      retry_now(out, now);
+    } else {
+      fail_permanently(out, code(errc::auth_failed), what);
+    }
+  } else if (r.status == 403) {
+    fail_permanently(out, code(errc::auth_failed), what);
+  } else if (r.status == 400) {
+    fail_permanently(out, code(errc::bad_request), what);
+  } else if (r.status == 429 || r.status == 503) {
+    std::optional<std::chrono::milliseconds> floor;
+    if (r.retry_after) floor = std::chrono::duration_cast<std::chrono::milliseconds>(*r.retry_after);
+    retry_later(out, now, code(errc::handshake_failed), what, floor);
+  } else {
+    retry_later(out, now, code(errc::handshake_failed), what);
+  }
+  return out;
+}
+
+Actions Lifecycle::connected(SteadyTime now, ConnId conn) {
+  if (conn != conn_ || phase_ != Phase::connecting) return {};
+  phase_ = Phase::open;
+  last_activity_ = now;
+  return {ArmTimer{TimerKind::liveness, now + liveness_limit()}};
+}
+
+std::chrono::milliseconds Lifecycle::liveness_limit() const { return 2 * heartbeat_ + config_.liveness_slack; }
+
+void Lifecycle::activity(SteadyTime now, ConnId conn) {
+  if (conn == conn_ && phase_ == Phase::open) last_activity_ = now;
+}
+
+Actions Lifecycle::frame(SteadyTime now, ConnId conn, protocol::DecodeResult decoded) {
+  if (conn != conn_ || phase_ != Phase::open) return {};
+  last_activity_ = now;
+  Actions out;
+  if (!decoded) {
+    std::string detail = std::string("malformed frame: ") + protocol::to_string(decoded.error);
+    if (!decoded.detail.empty()) detail += " (" + decoded.detail + ")";
+    out.emplace_back(CloseConnection{conn_, 4004, "protocol error"});
+    retry_later(out, now, code(errc::protocol_violation), std::move(detail));
+    return out;
+  }
+  auto& msg = decoded.message;
+  if (auto* w = std::get_if<protocol::Welcome>(&msg)) {
+    if (welcomed_) return {Log{LogLevel::warn, "ignoring a second welcome"}};
+    welcomed_ = true;
+    heartbeat_ = std::chrono::seconds{w->heartbeat_s};
+    out.emplace_back(ArmTimer{TimerKind::liveness, now + liveness_limit()});
+    fresh_token_retry_used_ = false;
+    refused_invalid_once_ = false;
+    out.emplace_back(Log{LogLevel::info, "connected (session " + w->session_id + ", head " + std::to_string(w->head_id) + ")"});
+    set_state(out, State::connected);
+    if (w->resume == protocol::ResumeStatus::gap) {
+      out.emplace_back(ReportGap{GapEvent{cursor_, w->from_id.value_or(w->head_id)}});
+    }
+    return out;
+  }
+  if (!welcomed_) {
+    out.emplace_back(CloseConnection{conn_, 4004, "protocol error"});
+    retry_later(out, now, code(errc::protocol_violation), "message before welcome");
+    return out;
+  }
+  if (auto* n = std::get_if<Notification>(&msg)) {
+    if (cursor_ && n->id <= *cursor_) {
+      ++duplicates_;
+      return {};
+    }
+    cursor_ = n->id;
+    out.emplace_back(Deliver{std::move(*n)});
+  } else if (auto* c = std::get_if<protocol::CaughtUp>(&msg)) {
+    caught_up_at_ = now;
+    out.emplace_back(Log{LogLevel::debug, "caught up at head " + std::to_string(c->head_id)});
+  } else if (auto* d = std::get_if<protocol::Drain>(&msg)) {
+    drain_window_ = d->reconnect_within;
+    out.emplace_back(Log{LogLevel::info, "server is draining"});
+  } else if (auto* e = std::get_if<protocol::ServerError>(&msg)) {
+    out.emplace_back(Log{LogLevel::warn, "server error: " + e->code});
+  } else if (auto* u = std::get_if<protocol::Unknown>(&msg)) {
+    out.emplace_back(Log{LogLevel::debug, "ignoring message of unknown type '" + u->type + "'"});
+  }
+  return out;
+}
+
+Actions Lifecycle::closed(SteadyTime now, ConnId conn, std::optional<std::uint16_t> close_code, std::string reason) {
+  if (conn != conn_ || (phase_ != Phase::open && phase_ != Phase::connecting)) return {};
+  Actions out;
+  if (caught_up_at_ && now - *caught_up_at_ >= config_.stable_after) backoff_.reset();
+  const auto detail = close_detail(close_code, reason);
+  if (!close_code) {
+    retry_later(out, now, code(errc::connection_lost), detail);
+    return out;
+  }
+  switch (*close_code) {
+    case 4001:  // token expired on a live connection: fresh token, at once
+      token_.reset();
+      set_state(out, State::reconnecting, code(errc::token_expired), detail);
+      retry_now(out, now);
+      break;
+    case 4003:
+      fail_permanently(out, code(errc::auth_failed), detail);
+      break;
+    case 4004:
+    case 4401:
+      retry_later(out, now, code(errc::protocol_violation), detail);
+      break;
+    case 1001:
+      if (drain_window_) {
+        // Spread the fleet over the announced window instead of all at once.
+        const auto upper = static_cast<std::uint64_t>(std::max<std::int64_t>(drain_window_->count(), 0));
+        const auto delay = std::chrono::milliseconds{static_cast<std::int64_t>(backoff_random(upper))};
+        retry_at(out, now + delay, code(errc::closed_by_server), detail);
+        break;
+      }
+      [[fallthrough]];
+    default:  // 1000, 1009, 4008 and anything else: backoff
+      retry_later(out, now, code(errc::closed_by_server), detail);
+  }
+  return out;
+}
+
+Actions Lifecycle::timer(SteadyTime now, TimerKind kind) {
+  Actions out;
+  switch (kind) {
+    case TimerKind::reconnect:
+      if (phase_ == Phase::waiting) return begin_attempt(now);
+      break;
+    case TimerKind::token_timeout:
+      if (phase_ == Phase::fetching_token) retry_later(out, now, code(errc::token_fetch_failed), "token fetch timed out");
+      break;
+    case TimerKind::liveness:
+      if (phase_ != Phase::open) break;
+      if (now - last_activity_ >= liveness_limit()) {
+        out.emplace_back(CloseConnection{conn_, 1000, "liveness timeout", /*abort=*/true});
+        retry_later(out, now, code(errc::liveness_timeout), "no frame for " + std::to_string(liveness_limit().count()) + " ms");
+      } else {
+        out.emplace_back(ArmTimer{TimerKind::liveness, last_activity_ + liveness_limit()});
+      }
+      break;
+  }
+  return out;
+}
+
+void Lifecycle::end_connection(Actions& out) {
+  out.emplace_back(CancelTimer{TimerKind::liveness});
+  welcomed_ = false;
+}
+
+void Lifecycle::retry_later(Actions& out, SteadyTime now, std::error_code why, std::string detail,
+                            std::optional<std::chrono::milliseconds> floor) {
+  auto delay = backoff_.next();
+  if (floor) delay = std::max(delay, *floor);
+  retry_at(out, now + delay, why, std::move(detail));
+}
+
+void Lifecycle::retry_at(Actions& out, SteadyTime at, std::error_code why, std::string detail) {
+  end_connection(out);
+  phase_ = Phase::waiting;
+  out.emplace_back(ArmTimer{TimerKind::reconnect, at});
+  set_state(out, State::reconnecting, why, std::move(detail), at);
+}
+
+void Lifecycle::retry_now(Actions& out, SteadyTime now) {
+  end_connection(out);
+  auto more = begin_attempt(now);
+  out.insert(out.end(), std::make_move_iterator(more.begin()), std::make_move_iterator(more.end()));
+}
+
+void Lifecycle::fail_permanently(Actions& out, std::error_code why, std::string detail) {
+  if (phase_ == Phase::open || phase_ == Phase::connecting) out.emplace_back(CloseConnection{conn_, 1000, "client stopped"});
+  end_connection(out);
+  for (auto k : {TimerKind::reconnect, TimerKind::token_timeout}) out.emplace_back(CancelTimer{k});
+  phase_ = Phase::stopped;
+  set_state(out, State::stopped, why, std::move(detail));
+}
+
+void Lifecycle::set_state(Actions& out, State s, std::error_code why, std::string detail, std::optional<SteadyTime> next) {
+  if (s == public_state_ && s != State::reconnecting) return;
+  public_state_ = s;
+  out.emplace_back(ReportState{s, why, std::move(detail), next});
+}
+
+}  // namespace herald::detail

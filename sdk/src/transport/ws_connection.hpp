@@ -1,0 +1,59 @@
+// One WebSocket connection to the stream endpoint: resolve, TCP connect, TLS, upgrade
+// with the Authorization and Herald-Last-Seen-Id headers, then a read loop. The only
+// SDK file that uses Beast. All handlers and events run on the given executor (the
+// client's strand); the connection never calls back after detach().
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <boost/asio/any_io_executor.hpp>
+
+#include "herald/error.hpp"
+#include "lifecycle/lifecycle.hpp"
+#include "transport/url.hpp"
+
+namespace boost::asio::ssl {
+class context;
+}
+
+namespace herald::detail {
+
+struct ConnectionEvents {
+  std::function<void()> on_open;                                  ///< upgrade done
+  std::function<void(const HandshakeRefusal&)> on_refused;        ///< HTTP refusal
+  std::function<void(errc, std::string detail)> on_connect_failed;
+  std::function<void(std::string_view frame, bool binary)> on_frame;
+  std::function<void()> on_activity;                              ///< ping or pong
+  std::function<void(std::optional<std::uint16_t> code, std::string reason)> on_closed;
+};
+
+struct ConnectionSettings {
+  std::chrono::milliseconds connect_timeout{10'000};
+  std::size_t max_frame_bytes = 1 << 20;
+};
+
+class WsConnection {
+ public:
+  virtual ~WsConnection() = default;
+  /// Starts connecting; events follow on the executor.
+  virtual void open(const StreamUrl& url, const std::string& token, std::optional<std::uint64_t> last_seen_id) = 0;
+  /// Closes with a close frame (best effort, bounded by a short timeout).
+  virtual void close(std::uint16_t code, std::string reason) = 0;
+  /// Drops the transport at once, without a close handshake.
+  virtual void abort() = 0;
+  /// No event is delivered after this call.
+  virtual void detach() = 0;
+
+  /// `tls_context` is used for wss:// URLs and must outlive the connection.
+  static std::shared_ptr<WsConnection> create(const boost::asio::any_io_executor& executor, bool tls,
+                                              boost::asio::ssl::context& tls_context, ConnectionEvents events,
+                                              ConnectionSettings settings);
+};
+
+}  // namespace herald::detail

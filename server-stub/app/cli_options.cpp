@@ -1,0 +1,103 @@
+#include "cli_options.hpp"
+
+#include <CLI/CLI.hpp>
+#include <cstdint>
+#include <fstream>
+#include <sstream>
+
+namespace herald::server::app {
+namespace {
+
+// Reads a secret file, trimming surrounding whitespace; nullopt when unreadable or
+// empty. The message never includes the file's content.
+std::optional<std::string> read_secret(const std::string& path, std::string& error) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    error = "cannot read " + path;
+    return std::nullopt;
+  }
+  std::ostringstream buf;
+  buf << in.rdbuf();
+  std::string s = buf.str();
+  const auto first = s.find_first_not_of(" \t\r\n");
+  if (first == std::string::npos) {
+    error = path + " is empty";
+    return std::nullopt;
+  }
+  const auto last = s.find_last_not_of(" \t\r\n");
+  return s.substr(first, last - first + 1);
+}
+
+// "host:port" or "[v6]:port".
+bool split_listen(const std::string& listen, std::string& host, std::uint16_t& port) {
+  const auto colon = listen.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == listen.size()) return false;
+  host = listen.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  const std::string p = listen.substr(colon + 1);
+  if (p.size() > 5 || p.find_first_not_of("0123456789") != std::string::npos) return false;
+  const unsigned long value = std::stoul(p);
+  if (value > 65535) return false;
+  port = static_cast<std::uint16_t>(value);
+  return true;
+}
+
+}  // namespace
+
+std::variant<CliConfig, CliExit> parse_command_line(int argc, char** argv) {
+  CLI::App cli{"herald-server: reference server of the Herald notification stream (protocol v1)"};
+  std::string listen = "127.0.0.1:8080";
+  std::string db = ":memory:";
+  std::string jwt_secret_file;
+  std::string admin_key_file;
+  std::uint32_t heartbeat_s = 25;
+  std::uint64_t retention = 10000;
+  std::int64_t token_ttl_s = 3600;
+  std::string log_level = "info";
+  cli.add_option("--listen", listen, "address:port to listen on (port 0: any free port)")->capture_default_str();
+  cli.add_option("--db", db, "SQLite database file, or :memory:")->capture_default_str();
+  cli.add_option("--jwt-secret-file", jwt_secret_file, "file holding the HS256 token key")->required();
+  cli.add_option("--admin-key-file", admin_key_file, "file holding the admin API bearer key")->required();
+  cli.add_option("--heartbeat-s", heartbeat_s, "WebSocket ping interval in seconds")
+      ->check(CLI::Range(1, 3600))
+      ->capture_default_str();
+  cli.add_option("--retention", retention, "notifications kept per user")
+      ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 40))
+      ->capture_default_str();
+  cli.add_option("--token-ttl", token_ttl_s, "default lifetime of dev tokens (POST /v1/tokens), seconds")
+      ->check(CLI::Range(std::int64_t{1}, std::int64_t{366} * 24 * 3600))
+      ->capture_default_str();
+  cli.add_option("--log-level", log_level, "trace|debug|info|warn|error")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}))
+      ->capture_default_str();
+  try {
+    cli.parse(argc, argv);
+  } catch (const CLI::CallForHelp&) {
+    return CliExit{0, cli.help()};
+  } catch (const CLI::CallForAllHelp&) {
+    return CliExit{0, cli.help()};
+  } catch (const CLI::ParseError& e) {
+    return CliExit{2, std::string(e.what()) + "\nRun with --help for usage."};
+  }
+
+  CliConfig config;
+  config.log_level = log_level;
+  ServerOptions& o = config.server;
+  if (!split_listen(listen, o.listen_address, o.port)) {
+    return CliExit{2, "--listen: expected ADDRESS:PORT, e.g. 127.0.0.1:0"};
+  }
+  std::string error;
+  auto secret = read_secret(jwt_secret_file, error);
+  if (!secret) return CliExit{2, "--jwt-secret-file: " + error};
+  auto admin = read_secret(admin_key_file, error);
+  if (!admin) return CliExit{2, "--admin-key-file: " + error};
+  o.jwt_secret = std::move(*secret);
+  o.admin_key = std::move(*admin);
+  o.db_path = db;
+  o.heartbeat = std::chrono::seconds(heartbeat_s);
+  o.retention = retention;
+  o.default_token_ttl = std::chrono::seconds(token_ttl_s);
+  return config;
+}
+
+}  // namespace herald::server::app

@@ -1,0 +1,107 @@
+// Herald reference server: one HTTP/WebSocket listener implementing wire protocol v1
+// (docs/protocol.md) plus the admin HTTP API used by tests and demos.
+//
+// Example (in-process test):
+//
+//   herald::server::ServerOptions opts;
+//   opts.jwt_secret = "dev-secret";
+//   opts.admin_key = "dev-admin";
+//   herald::server::Server server(opts);
+//   std::uint16_t port = server.start();          // 127.0.0.1:<port>
+//   std::string token = server.issue_token("u1", std::chrono::hours(1));
+//   server.publish("u1", "comment", R"({"text":"hi"})");
+//   server.stop();                                 // or let the destructor do it
+//
+// Thread safety: distinct objects: safe. Shared objects: start(), stop(), publish(),
+// issue_token(), port() and connection_count() may be called from any thread,
+// concurrently. The server runs all network I/O on one thread of its own.
+// Errors: the constructor throws std::invalid_argument naming the bad field;
+// publish() throws std::invalid_argument on a bad user id, topic or data. No message
+// of any exception, log line or HTTP body contains a token, the JWT secret or the
+// admin key.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace herald::server {
+
+struct ServerOptions {
+  /// Address to bind. Default "127.0.0.1".
+  std::string listen_address = "127.0.0.1";
+  /// TCP port. Default 0: the OS picks one; start() returns it.
+  std::uint16_t port = 0;
+  /// SQLite database file (WAL mode), or ":memory:" (lost on exit). Default ":memory:".
+  std::string db_path = ":memory:";
+  /// HS256 key that signs and verifies access tokens. Required, no default.
+  std::string jwt_secret;
+  /// Bearer key of the admin HTTP API. Required, no default.
+  std::string admin_key;
+  /// WebSocket ping interval, announced as welcome.heartbeat_s. Default 25 s (1..3600).
+  std::chrono::seconds heartbeat{25};
+  /// Notifications kept per user; older ones are pruned. Default 10000 (>= 1).
+  std::uint64_t retention = 10000;
+  /// Clock-skew allowance for exp/nbf. Default 5 s (0..300).
+  std::chrono::seconds leeway{5};
+  /// When set: tokens must carry this `iss`, and issued tokens get it. Default unset.
+  std::optional<std::string> issuer;
+  /// When set: tokens must carry this `aud`, and issued tokens get it. Default unset.
+  std::optional<std::string> audience;
+  /// Lifetime of tokens from POST /v1/tokens without ttl_s. Default 3600 s.
+  std::chrono::seconds default_token_ttl{3600};
+  /// Time a WebSocket client without Authorization header has for its auth frame.
+  /// Default 5 s (protocol v1).
+  std::chrono::milliseconds auth_frame_timeout{5000};
+  /// Outbound frames queued per connection before it is closed with 4008. Default 10000.
+  std::size_t max_queued_frames = 10000;
+  /// Outbound bytes queued per connection before it is closed with 4008. Default 16 MiB.
+  std::size_t max_queued_bytes = std::size_t{16} << 20;
+};
+
+/// The reference server. Owns one I/O thread between start() and stop().
+class Server {
+ public:
+  /// Validates the options and opens the store. Throws std::invalid_argument naming
+  /// the bad field, std::runtime_error when the database cannot be opened.
+  explicit Server(ServerOptions options);
+  /// Stops the server (see stop()).
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  /// Binds (SO_REUSEADDR, so a restarted server can take the same port), starts the
+  /// I/O thread and returns the bound port. Throws std::system_error when binding
+  /// fails, std::logic_error when called twice.
+  std::uint16_t start();
+
+  /// Idempotent. Closes the listener and every connection (WebSocket close 1001),
+  /// then joins the I/O thread. Connections that do not finish their close handshake
+  /// within about a second are cut.
+  void stop();
+
+  /// The bound port (0 before start()).
+  std::uint16_t port() const;
+
+  /// Stores a notification for `user_id` and fans it out to the user's live
+  /// connections; returns its id. `data_json` must be a JSON object (text). Same code
+  /// path as POST /v1/users/{user_id}/notifications. Throws std::invalid_argument.
+  std::uint64_t publish(const std::string& user_id, const std::string& topic,
+                        const std::string& data_json);
+
+  /// An HS256 access token for `user_id` (claims sub, iat, exp, and iss/aud when
+  /// configured), valid for `ttl` (may be negative, for tests of expiry).
+  std::string issue_token(const std::string& user_id, std::chrono::seconds ttl);
+
+  /// Authenticated WebSocket connections currently open (after welcome, until close).
+  std::size_t connection_count() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace herald::server

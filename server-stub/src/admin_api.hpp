@@ -1,0 +1,34 @@
+// Plain HTTP endpoints: health and the admin API (dev tokens, publish). Beast-free:
+// the HTTP session hands in the few request fields that matter.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "server_core.hpp"
+
+namespace herald::server::detail {
+
+struct HttpRequestView {
+  std::string_view method;
+  std::string_view target;
+  std::string_view authorization;  ///< never logged
+  std::string_view body;
+};
+
+struct HttpReply {
+  unsigned status = 200;
+  std::string body;   ///< JSON
+  std::string allow;  ///< Allow header for 405, else empty
+  bool no_store = false;  ///< Cache-Control: no-store (bodies with credentials)
+};
+
+/// Routes every path except /v1/stream:
+///   GET  /healthz                          -> 200 {"status":"ok"}
+///   POST /v1/tokens                        -> 200 {"token","expires_at"}   (admin)
+///   POST /v1/users/{user_id}/notifications -> 201 {"id"}                   (admin)
+///   anything else                          -> 404 {"error":"not_found"}
+/// Runs on the I/O thread.
+HttpReply handle_http(ServerCore& core, const HttpRequestView& req);
+
+}  // namespace herald::server::detail

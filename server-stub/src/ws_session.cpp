@@ -1,0 +1,394 @@
+// One WebSocket stream: upgrade, optional auth frame, welcome, replay from the store
+// (paged), caught_up, live fan-out, heartbeat pings, token expiry and closing.
+//
+// Exactly-once ordering: the stream subscribes to live fan-out before it reads the
+// store. While it replays, live notifications are ignored (each is already in the store
+// and a later page reads it); after caught_up, live ones are sent when their id is above
+// the last id queued. Everything runs on the single I/O thread.
+#include <openssl/rand.h>
+#include <spdlog/spdlog.h>
+
+#include <array>
+#include <boost/asio/buffer.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core/buffers_to_string.hpp>
+#include <boost/beast/websocket/stream.hpp>
+#include <chrono>
+#include <deque>
+#include <memory>
+#include <string>
+
+#include "frames.hpp"
+#include "json_util.hpp"
+#include "sessions.hpp"
+#include "stream_request.hpp"
+
+namespace herald::server::detail {
+namespace {
+
+namespace websocket = boost::beast::websocket;
+
+constexpr std::size_t kMaxClientFrameBytes = 64 * 1024;
+constexpr std::size_t kReplayPage = 256;      // notifications read from the store at once
+constexpr std::size_t kReplayLowWater = 64;   // read the next page below this many queued
+constexpr auto kCloseGrace = std::chrono::seconds(1);
+constexpr auto kHandshakeTimeout = std::chrono::seconds(10);
+
+// Application close codes of protocol v1.
+constexpr std::uint16_t kCloseTokenExpired = 4001;
+constexpr std::uint16_t kCloseForbidden = 4003;
+constexpr std::uint16_t kCloseProtocolError = 4004;
+constexpr std::uint16_t kCloseSlowConsumer = 4008;
+constexpr std::uint16_t kCloseNoAuth = 4401;
+
+std::string new_session_id() {
+  std::array<unsigned char, 12> bytes{};
+  if (RAND_bytes(bytes.data(), static_cast<int>(bytes.size())) != 1) {
+    // Not a secret; uniqueness is what matters. Fall back to the clock.
+    const auto t = static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
+    for (std::size_t i = 0; i < 8; ++i) bytes[i] = static_cast<unsigned char>(t >> (8 * i));
+  }
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string id = "s-";
+  for (unsigned char b : bytes) {
+    id += kHex[b >> 4];
+    id += kHex[b & 15];
+  }
+  return id;
+}
+
+class WsSession final : public Connection, public LiveStream, public std::enable_shared_from_this<WsSession> {
+ public:
+  WsSession(ServerCore& core, beast::tcp_stream stream, Request req, StreamAdmission admission)
+      : core_(core),
+        ws_(std::move(stream)),
+        req_(std::move(req)),
+        admission_(std::move(admission)),
+        ping_timer_(core.io()),
+        auth_timer_(core.io()),
+        expiry_timer_(core.io()),
+        cut_timer_(core.io()),
+        session_id_(new_session_id()) {}
+
+  void start() {
+    conn_id_ = core_.connections().add(weak_from_this());
+    websocket::stream_base::timeout timeout{};
+    timeout.handshake_timeout = kHandshakeTimeout;
+    // A live client answers our pings, so silence this long means a dead peer.
+    timeout.idle_timeout = 2 * core_.options().heartbeat + std::chrono::seconds(5);
+    timeout.keep_alive_pings = false;  // we ping on our own schedule (heartbeat)
+    ws_.set_option(timeout);
+    ws_.set_option(websocket::stream_base::decorator([](websocket::response_type& res) {
+      res.set(http::field::sec_websocket_protocol, kSubprotocol);
+      res.set(http::field::server, "herald-server");
+    }));
+    ws_.read_message_max(kMaxClientFrameBytes);  // larger: Beast closes with 1009
+    ws_.auto_fragment(false);
+    ws_.text(true);
+    ws_.async_accept(req_, [self = shared_from_this()](beast::error_code ec) { self->on_accept(ec); });
+  }
+
+  void shutdown() override { close(websocket::close_code::going_away, "server shutting down"); }
+
+  void on_live(const StoredNotification& n) override {
+    if (phase_ != Phase::streaming || replaying_ || n.id <= last_queued_id_) return;
+    last_queued_id_ = n.id;
+    enqueue(encode_notification(n));
+  }
+
+ private:
+  enum class Phase { accepting, awaiting_auth, streaming, closing, closed };
+
+  void on_accept(beast::error_code ec) {
+    if (ec) {
+      spdlog::debug("websocket accept failed: {}", ec.message());
+      return finish();
+    }
+    if (phase_ != Phase::accepting) return;  // shut down meanwhile
+    if (admission_.claims) {
+      begin_stream(*admission_.claims);
+    } else {
+      phase_ = Phase::awaiting_auth;
+      auth_timer_.expires_after(core_.options().auth_frame_timeout);
+      auth_timer_.async_wait([self = shared_from_this()](beast::error_code timer_ec) {
+        if (!timer_ec && self->phase_ == Phase::awaiting_auth) {
+          self->close(kCloseNoAuth, "no auth frame in time");
+        }
+      });
+    }
+    do_read();
+  }
+
+  void do_read() {
+    ws_.async_read(read_buffer_, [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
+  }
+
+  void on_read(beast::error_code ec) {
+    if (ec) {
+      if (ec == websocket::error::message_too_big) spdlog::info("session {}: client frame too big (1009)", session_id_);
+      return finish();
+    }
+    const bool text = ws_.got_text();
+    std::string frame = beast::buffers_to_string(read_buffer_.data());
+    read_buffer_.consume(read_buffer_.size());
+    if (phase_ == Phase::closing || phase_ == Phase::closed) return do_read();  // drain until close completes
+    if (!text) {
+      close(kCloseProtocolError, "binary frames are not allowed");
+      return do_read();
+    }
+    nlohmann::json msg;
+    try {
+      msg = parse_bounded_json(frame);
+    } catch (const JsonError&) {
+      close(kCloseProtocolError, "frame is not JSON");
+      return do_read();
+    }
+    const auto type = msg.is_object() ? msg.find("type") : msg.end();
+    if (!msg.is_object() || type == msg.end() || !type->is_string()) {
+      close(kCloseProtocolError, "frame is not a typed JSON object");
+      return do_read();
+    }
+    if (phase_ == Phase::awaiting_auth) handle_auth_frame(msg, type->get_ref<const std::string&>());
+    // Streaming: client messages of types this server does not handle are ignored.
+    do_read();
+  }
+
+  void handle_auth_frame(const nlohmann::json& msg, const std::string& type) {
+    const auto token = msg.find("token");
+    if (type != "auth" || token == msg.end() || !token->is_string()) {
+      return close(kCloseNoAuth, "first frame must be an auth frame");
+    }
+    TokenResult result = core_.tokens().verify(token->get_ref<const std::string&>());
+    if (const auto* err = std::get_if<TokenError>(&result)) {
+      spdlog::info("session {}: auth frame refused: {}", session_id_, to_code(*err));
+      enqueue(encode_error(to_code(*err), "token refused"));
+      // Expired: the client gets a fresh token and reconnects at once (4001).
+      return close(*err == TokenError::expired ? kCloseTokenExpired : kCloseForbidden, to_code(*err));
+    }
+    if (!admission_.last_seen_id) {
+      const auto cursor = msg.find("last_seen_id");
+      if (cursor != msg.end() && !cursor->is_null()) {
+        if (!cursor->is_number_unsigned() || cursor->get<std::uint64_t>() > kMaxId) {
+          return close(kCloseProtocolError, "bad last_seen_id");
+        }
+        admission_.last_seen_id = cursor->get<std::uint64_t>();
+      }
+    }
+    auth_timer_.cancel();
+    begin_stream(std::get<TokenClaims>(result));
+  }
+
+  void begin_stream(const TokenClaims& claims) {
+    phase_ = Phase::streaming;
+    user_id_ = claims.user_id;
+    core_.connections().subscribe(user_id_, conn_id_, weak_from_this());
+    subscribed_ = true;
+
+    NotificationStore& store = core_.store();
+    const UserStreamState state = store.state(user_id_);
+    std::optional<std::uint64_t> first_after;
+    if (admission_.last_seen_id) {
+      const auto first = store.read_after(user_id_, *admission_.last_seen_id, 1);
+      if (!first.empty()) first_after = first.front().id;
+    }
+    const ResumePlan plan = plan_resume(admission_.last_seen_id, state, first_after);
+    WelcomeFrame welcome;
+    welcome.session_id = session_id_;
+    welcome.user_id = user_id_;
+    welcome.heartbeat_s = static_cast<std::uint32_t>(core_.options().heartbeat.count());
+    welcome.token_expires_at = claims.expires_at;
+    welcome.features = {};  // "reauth" and "drain" are not implemented yet
+    welcome.resume = plan;
+    enqueue(encode_welcome(welcome));
+
+    head_at_welcome_ = plan.head_id;
+    pruned_at_welcome_ = state.pruned_through;
+    last_queued_id_ = plan.replay_after;
+    replaying_ = plan.replay;
+    spdlog::info("session {}: stream open user={} resume={} from={} head={}", session_id_, user_id_,
+                 plan.status == ResumeStatus::fresh ? "fresh" : plan.status == ResumeStatus::ok ? "ok" : "gap",
+                 plan.from_id.value_or(0), plan.head_id);
+    if (replaying_) {
+      pump_replay();
+    } else {
+      enqueue(encode_caught_up(plan.head_id));
+    }
+    arm_ping();
+    arm_expiry(claims.expires_at);
+  }
+
+  // Queues the next page(s) of the replay while the queue is short.
+  void pump_replay() {
+    NotificationStore& store = core_.store();
+    while (replaying_ && phase_ == Phase::streaming && queue_.size() < kReplayLowWater) {
+      // Retention pruned ids we have not sent yet: the client must resume (and see a gap).
+      if (store.state(user_id_).pruned_through > std::max(last_queued_id_, pruned_at_welcome_)) {
+        return close(kCloseSlowConsumer, "replay fell behind retention");
+      }
+      const auto page = store.read_after(user_id_, last_queued_id_, kReplayPage);
+      for (const auto& n : page) {
+        last_queued_id_ = n.id;
+        last_replayed_id_ = n.id;
+        enqueue(encode_notification(n));
+      }
+      if (page.size() < kReplayPage) {
+        replaying_ = false;
+        enqueue(encode_caught_up(std::max(head_at_welcome_, last_replayed_id_)));
+      }
+    }
+  }
+
+  void enqueue(std::string frame) {
+    if (phase_ == Phase::closing || phase_ == Phase::closed) return;
+    const auto& opts = core_.options();
+    if (queue_.size() >= opts.max_queued_frames || queued_bytes_ + frame.size() > opts.max_queued_bytes) {
+      spdlog::warn("session {}: slow consumer ({} frames queued)", session_id_, queue_.size());
+      return close(kCloseSlowConsumer, "slow consumer");
+    }
+    queued_bytes_ += frame.size();
+    queue_.push_back(std::move(frame));
+    if (!writing_) do_write();
+  }
+
+  void do_write() {
+    writing_ = true;
+    ws_.async_write(asio::buffer(queue_.front()), [self = shared_from_this()](beast::error_code ec, std::size_t) {
+      self->on_write(ec);
+    });
+  }
+
+  void on_write(beast::error_code ec) {
+    writing_ = false;
+    if (!queue_.empty()) {
+      queued_bytes_ -= queue_.front().size();
+      queue_.pop_front();
+    }
+    if (ec) return cut();
+    if (phase_ == Phase::closing || phase_ == Phase::closed) {
+      // Frames queued before close() (e.g. an error frame) still go out first.
+      if (!queue_.empty()) return do_write();
+      return send_close();
+    }
+    if (replaying_) pump_replay();
+    if (!writing_ && !queue_.empty()) do_write();
+  }
+
+  void arm_ping() {
+    ping_timer_.expires_after(core_.options().heartbeat);
+    ping_timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
+      if (ec || self->phase_ != Phase::streaming) return;
+      if (!self->ping_in_flight_) {
+        self->ping_in_flight_ = true;
+        self->ws_.async_ping({}, [self](beast::error_code) { self->ping_in_flight_ = false; });
+      }
+      self->arm_ping();
+    });
+  }
+
+  void arm_expiry(std::int64_t expires_at) {
+    const auto deadline = std::chrono::system_clock::time_point(std::chrono::seconds(expires_at)) +
+                          core_.options().leeway;
+    const auto remaining = deadline - std::chrono::system_clock::now();
+    expiry_timer_.expires_after(std::chrono::duration_cast<std::chrono::steady_clock::duration>(remaining));
+    expiry_timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
+      if (!ec) self->close(kCloseTokenExpired, "token expired");
+    });
+  }
+
+  // Starts the close handshake (after frames already queued for it, like an error
+  // frame); the connection is cut if it does not finish within kCloseGrace.
+  void close(std::uint16_t code, std::string_view reason) {
+    if (phase_ == Phase::closing || phase_ == Phase::closed) return;
+    const bool accepted = phase_ != Phase::accepting;
+    phase_ = Phase::closing;
+    close_reason_ = websocket::close_reason(static_cast<websocket::close_code>(code), reason);
+    spdlog::info("session {}: closing {} ({})", session_id_, code, reason);
+    cancel_timers();
+    unsubscribe();
+    cut_timer_.expires_after(kCloseGrace);
+    cut_timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
+      if (!ec) self->cut();
+    });
+    if (!accepted) return cut();
+    // Keep a frame already being written and a pending error frame; drop the rest.
+    if (code == kCloseSlowConsumer || code == websocket::close_code::going_away) {
+      while (queue_.size() > (writing_ ? 1U : 0U)) {
+        queued_bytes_ -= queue_.back().size();
+        queue_.pop_back();
+      }
+    }
+    if (!writing_ && queue_.empty()) send_close();
+    else if (!writing_) do_write();
+  }
+
+  void send_close() {
+    if (close_sent_) return;
+    close_sent_ = true;
+    ws_.async_close(close_reason_, [self = shared_from_this()](beast::error_code) {
+      // The read loop sees the peer's close (or the cut) and finishes the session.
+    });
+  }
+
+  void cut() {
+    beast::get_lowest_layer(ws_).close();
+  }
+
+  void cancel_timers() {
+    ping_timer_.cancel();
+    auth_timer_.cancel();
+    expiry_timer_.cancel();
+  }
+
+  void unsubscribe() {
+    if (subscribed_) core_.connections().unsubscribe(user_id_, conn_id_);
+    subscribed_ = false;
+  }
+
+  // The read loop ended: the connection is over.
+  void finish() {
+    if (phase_ == Phase::closed) return;
+    if (phase_ == Phase::streaming) spdlog::info("session {}: connection ended by peer", session_id_);
+    phase_ = Phase::closed;
+    cancel_timers();
+    cut_timer_.cancel();
+    unsubscribe();
+    core_.connections().remove(conn_id_);
+    cut();
+  }
+
+  ServerCore& core_;
+  websocket::stream<beast::tcp_stream> ws_;
+  Request req_;
+  StreamAdmission admission_;
+  asio::steady_timer ping_timer_;
+  asio::steady_timer auth_timer_;
+  asio::steady_timer expiry_timer_;
+  asio::steady_timer cut_timer_;
+  std::string session_id_;
+  std::string user_id_;
+  std::uint64_t conn_id_ = 0;
+  Phase phase_ = Phase::accepting;
+  bool subscribed_ = false;
+  beast::flat_buffer read_buffer_;
+
+  std::deque<std::string> queue_;
+  std::size_t queued_bytes_ = 0;
+  bool writing_ = false;
+  bool ping_in_flight_ = false;
+  bool close_sent_ = false;
+  websocket::close_reason close_reason_;
+
+  bool replaying_ = false;
+  std::uint64_t last_queued_id_ = 0;    // highest notification id queued so far (or cursor)
+  std::uint64_t last_replayed_id_ = 0;  // highest id sent by the replay
+  std::uint64_t head_at_welcome_ = 0;
+  std::uint64_t pruned_at_welcome_ = 0;
+};
+
+}  // namespace
+
+void start_ws_session(ServerCore& core, beast::tcp_stream stream, Request req, StreamAdmission admission) {
+  std::make_shared<WsSession>(core, std::move(stream), std::move(req), std::move(admission))->start();
+}
+
+}  // namespace herald::server::detail

@@ -1,0 +1,85 @@
+// Collects what a herald::Client hands the application, and lets a test wait for it
+// (condition variable; no sleeps).
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <vector>
+
+#include "herald/client.hpp"
+
+namespace herald::test {
+
+class Recorder {
+ public:
+  void attach(Client& c) {
+    c.on_notification([this](const Notification& n) {
+      std::lock_guard l(m_);
+      notifications_.push_back(n);
+      cv_.notify_all();
+    });
+    c.on_state([this](const StateEvent& e) {
+      std::lock_guard l(m_);
+      states_.push_back(e);
+      cv_.notify_all();
+    });
+    c.on_gap([this](const GapEvent& g) {
+      std::lock_guard l(m_);
+      gaps_.push_back(g);
+      cv_.notify_all();
+    });
+  }
+
+  /// Waits until `pred` holds (evaluated under the lock) or `timeout` passes.
+  bool wait(const std::function<bool()>& pred, std::chrono::milliseconds timeout = std::chrono::seconds{15}) {
+    std::unique_lock l(m_);
+    return cv_.wait_for(l, timeout, pred);
+  }
+  bool wait_ids(std::size_t n) {
+    return wait([&] { return notifications_.size() >= n; });
+  }
+  bool wait_state(State s, std::size_t nth = 1) {
+    return wait([&] { return count_state_locked(s) >= nth; });
+  }
+
+  std::vector<std::uint64_t> ids() const {
+    std::lock_guard l(m_);
+    std::vector<std::uint64_t> out;
+    for (const auto& n : notifications_) out.push_back(n.id);
+    return out;
+  }
+  std::vector<Notification> notifications() const {
+    std::lock_guard l(m_);
+    return notifications_;
+  }
+  std::vector<StateEvent> states() const {
+    std::lock_guard l(m_);
+    return states_;
+  }
+  std::vector<GapEvent> gaps() const {
+    std::lock_guard l(m_);
+    return gaps_;
+  }
+  std::size_t count_state(State s) const {
+    std::lock_guard l(m_);
+    return count_state_locked(s);
+  }
+
+ private:
+  std::size_t count_state_locked(State s) const {
+    std::size_t n = 0;
+    for (const auto& e : states_) n += e.state == s ? 1 : 0;
+    return n;
+  }
+
+  mutable std::mutex m_;
+  std::condition_variable cv_;
+  std::vector<Notification> notifications_;
+  std::vector<StateEvent> states_;
+  std::vector<GapEvent> gaps_;
+};
+
+}  // namespace herald::test
