@@ -76,7 +76,7 @@ std::optional<std::uint64_t> FileCursorStore::load() {
 void FileCursorStore::save(std::uint64_t id) {
   std::lock_guard lock(mutex_);
   const auto now = std::chrono::steady_clock::now();
-  if (min_interval_.count() <= 0 || now - last_write_ >= min_interval_) {
+  if (min_interval_.count() <= 0 || !last_write_ || now - *last_write_ >= min_interval_) {
     write_now(id);
     last_write_ = now;
   } else {

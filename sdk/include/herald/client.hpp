@@ -99,6 +99,18 @@ struct ClientOptions {
   /// Defaults 500 ms and 30 s.
   std::chrono::milliseconds backoff_initial{500};
   std::chrono::milliseconds backoff_max{30'000};
+  /// Turns the jitter off: every client then waits exactly min(max, initial * 2^n).
+  /// Only for demonstrating reconnect storms; keep it on in production. Default true.
+  bool backoff_jitter = true;
+  /// The backoff starts over only after a connection stayed up this long after its
+  /// catch-up (a server that accepts and closes at once sees growing delays). Default 10 s.
+  std::chrono::milliseconds backoff_reset_after{10'000};
+  /// Stop with errc::retries_exhausted after this many consecutive failed attempts.
+  /// Default 0: retry forever.
+  std::uint32_t max_attempts = 0;
+  /// Stop with errc::retries_exhausted after failing for this long without a stable
+  /// connection. Default 0: retry forever.
+  std::chrono::milliseconds max_elapsed{0};
   /// Largest server frame accepted; bigger ones close the connection with 1009.
   /// Default 1 MiB.
   std::size_t max_frame_bytes = 1 << 20;
@@ -117,6 +129,10 @@ struct ClientMetrics {
   std::uint64_t duplicates_dropped = 0;
   std::optional<std::uint64_t> cursor;
   std::error_code last_error;
+  /// The delay chosen for the pending (or last) reconnect.
+  std::chrono::milliseconds current_backoff{0};
+  /// When reconnecting: the moment of the next attempt.
+  std::optional<std::chrono::system_clock::time_point> next_attempt_at;
 };
 
 class Client {
@@ -139,6 +155,12 @@ class Client {
   void start();
   /// Closes the connection, flushes the cursor; no callback runs after it returns.
   void stop();
+
+  /// Tells the client that the network changed or the app came to the foreground. A
+  /// client waiting to retry tries at once (its backoff starts over); a connected one
+  /// opens a fresh connection and switches to it once caught up, without a visible
+  /// state change (make-before-break). Any thread; does nothing when stopped.
+  void reconnect_now();
 
   ClientMetrics metrics() const;
 

@@ -65,7 +65,7 @@ class FileCursorStore final : public CursorStore {
   std::mutex mutex_;
   std::optional<std::uint64_t> pending_;
   std::optional<std::uint64_t> written_;
-  std::chrono::steady_clock::time_point last_write_{};
+  std::optional<std::chrono::steady_clock::time_point> last_write_;
 };
 
 }  // namespace herald

@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <future>
+#include <map>
 #include <stdexcept>
 #include <thread>
 
@@ -58,6 +59,10 @@ detail::LifecycleConfig lifecycle_config(const ClientOptions& o) {
   c.backoff_initial = o.backoff_initial;
   c.backoff_max = o.backoff_max;
   c.token_timeout = o.token_timeout;
+  c.jitter = o.backoff_jitter;
+  c.stable_after = o.backoff_reset_after;
+  c.max_attempts = o.max_attempts;
+  c.max_elapsed = o.max_elapsed;
   return c;
 }
 
@@ -79,7 +84,8 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
         url(stream_url(options.url)),
         lifecycle(lifecycle_config(options), detail::default_random_source(), load_cursor()),
         decoder(options.max_frame_bytes),
-        timers{asio::steady_timer(strand), asio::steady_timer(strand), asio::steady_timer(strand)},
+        timers{asio::steady_timer(strand), asio::steady_timer(strand), asio::steady_timer(strand),
+               asio::steady_timer(strand)},
         flush_timer(strand) {
     tls.set_verify_mode(asio::ssl::verify_peer);
     if (options.ca_file.empty()) {
@@ -129,10 +135,8 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
     (void)lifecycle.stop(std::chrono::steady_clock::now());  // the driver tears down itself
     for (auto& t : timers) t.cancel();
     flush_timer.cancel();
-    if (connection) {
-      connection->close(1000, "client stopped");
-      connection.reset();
-    }
+    for (auto& [id, c] : connections) c->close(1000, "client stopped");
+    connections.clear();
     flush_cursor();
     set_metric_state(State::stopped);
   }
@@ -193,8 +197,16 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
     execute(lifecycle.token_ready(now, std::move(value), expires, std::move(r.error)));
   }
 
+  void reconnect_now() {
+    on_strand([](Impl& self) {
+      if (!self.stopped) self.execute(self.lifecycle.reconnect_now(std::chrono::steady_clock::now()));
+    });
+  }
+
+  // A connection that reported its end is gone: forget it.
+  void forget(detail::ConnId id) { connections.erase(id); }
+
   void run(detail::OpenConnection& open) {
-    if (connection) connection->abort(), connection->detach();
     const auto id = open.conn;
     detail::ConnectionEvents ev;
     auto w = weak_from_this();
@@ -203,10 +215,16 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
       if (auto s = w.lock(); s && !s->stopped) s->opened(id, now());
     };
     ev.on_refused = [w, id, now](const detail::HandshakeRefusal& r) {
-      if (auto s = w.lock(); s && !s->stopped) s->execute(s->lifecycle.handshake_refused(now(), id, r));
+      if (auto s = w.lock(); s && !s->stopped) {
+        s->forget(id);
+        s->execute(s->lifecycle.handshake_refused(now(), id, r));
+      }
     };
     ev.on_connect_failed = [w, id, now](errc, std::string detail) {
-      if (auto s = w.lock(); s && !s->stopped) s->execute(s->lifecycle.connect_failed(now(), id, std::move(detail)));
+      if (auto s = w.lock(); s && !s->stopped) {
+        s->forget(id);
+        s->execute(s->lifecycle.connect_failed(now(), id, std::move(detail)));
+      }
     };
     ev.on_frame = [w, id, now](std::string_view frame, bool binary) {
       if (auto s = w.lock(); s && !s->stopped) s->frame_arrived(id, now(), frame, binary);
@@ -215,11 +233,14 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
       if (auto s = w.lock(); s && !s->stopped) s->lifecycle.activity(now(), id);
     };
     ev.on_closed = [w, id, now](std::optional<std::uint16_t> code, std::string reason) {
-      if (auto s = w.lock(); s && !s->stopped) s->execute(s->lifecycle.closed(now(), id, code, std::move(reason)));
+      if (auto s = w.lock(); s && !s->stopped) {
+        s->forget(id);
+        s->execute(s->lifecycle.closed(now(), id, code, std::move(reason)));
+      }
     };
     detail::ConnectionSettings settings{options.connect_timeout, options.max_frame_bytes};
-    connection = detail::WsConnection::create(strand, url.tls, tls, std::move(ev), settings);
-    connection_id = id;
+    auto connection = detail::WsConnection::create(strand, url.tls, tls, std::move(ev), settings);
+    connections[id] = connection;
     log(LogLevel::debug, "connecting to " + url.host + ":" + url.port + url.target);
     connection->open(url, open.token, open.last_seen_id);
   }
@@ -244,14 +265,19 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
   }
 
   void run(detail::CloseConnection& c) {
-    if (!connection || c.conn != connection_id) return;
+    const auto it = connections.find(c.conn);
+    if (it == connections.end()) return;
     if (c.abort) {
-      connection->detach();
-      connection->abort();
+      it->second->detach();
+      it->second->abort();
     } else {
-      connection->close(c.code, c.reason);
+      it->second->close(c.code, c.reason);
     }
-    connection.reset();
+    connections.erase(it);
+  }
+
+  void run(detail::SendPing& p) {
+    if (const auto it = connections.find(p.conn); it != connections.end()) it->second->ping();
   }
 
   void run(detail::ArmTimer& a) {
@@ -317,6 +343,16 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
 
   void run(detail::ReportState& r) {
     set_metric_state(r.state, r.reason);
+    std::optional<std::chrono::system_clock::time_point> next_at;
+    if (r.next_attempt_at) {
+      next_at = std::chrono::system_clock::now() + std::chrono::duration_cast<std::chrono::system_clock::duration>(
+                                                       *r.next_attempt_at - std::chrono::steady_clock::now());
+    }
+    {
+      std::lock_guard lock(metrics_mutex);
+      metrics.next_attempt_at = next_at;
+      metrics.current_backoff = lifecycle.last_delay();
+    }
     if (r.reason) {
       log(r.state == State::stopped ? LogLevel::error : LogLevel::warn,
           std::string(to_string(r.state)) + ": " + r.reason.message() + (r.detail.empty() ? "" : " (" + r.detail + ")"));
@@ -329,11 +365,7 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
     ev.state = r.state;
     ev.reason = r.reason;
     ev.detail = r.detail;
-    if (r.next_attempt_at) {
-      ev.next_attempt_at = std::chrono::system_clock::now() +
-                           std::chrono::duration_cast<std::chrono::system_clock::duration>(
-                               *r.next_attempt_at - std::chrono::steady_clock::now());
-    }
+    ev.next_attempt_at = next_at;
       guarded([&] { on_state(ev); }, "state");
     }
     if (permanent) stop_here();  // a permanent failure: nothing more will happen
@@ -370,12 +402,11 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
   detail::StreamUrl url;
   detail::Lifecycle lifecycle;
   detail::protocol::Decoder decoder;
-  std::array<asio::steady_timer, 3> timers;
-  std::array<std::uint64_t, 3> timer_generation{};
+  std::array<asio::steady_timer, detail::kTimerKinds> timers;
+  std::array<std::uint64_t, detail::kTimerKinds> timer_generation{};
   asio::steady_timer flush_timer;
   bool flush_pending = false;
-  std::shared_ptr<detail::WsConnection> connection;
-  detail::ConnId connection_id = 0;
+  std::map<detail::ConnId, std::shared_ptr<detail::WsConnection>> connections;  // at most two
   std::uint64_t token_generation = 0;
   bool stopped = false;  // strand only
   std::mutex stop_mutex;
@@ -421,6 +452,7 @@ void Client::on_state(std::function<void(const StateEvent&)> cb) { impl_->on_sta
 void Client::on_gap(std::function<void(const GapEvent&)> cb) { impl_->on_gap = std::move(cb); }
 void Client::start() { impl_->start(); }
 void Client::stop() { impl_->stop(); }
+void Client::reconnect_now() { impl_->reconnect_now(); }
 
 ClientMetrics Client::metrics() const {
   std::lock_guard lock(impl_->metrics_mutex);

@@ -13,21 +13,23 @@ RandomSource default_random_source() {
   };
 }
 
-Backoff::Backoff(std::chrono::milliseconds base, std::chrono::milliseconds cap, RandomSource random)
+Backoff::Backoff(std::chrono::milliseconds base, std::chrono::milliseconds cap, RandomSource random, bool jitter)
     : base_(std::max(base, std::chrono::milliseconds{1})),
       cap_(std::max(cap, base_)),
-      random_(std::move(random)) {}
+      random_(std::move(random)),
+      jitter_(jitter) {}
 
 std::chrono::milliseconds Backoff::ceiling() const {
   // base * 2^attempts without overflow: stop doubling once the cap is reached.
   auto ceiling = base_;
-  for (std::uint32_t i = 0; i < attempts_ && ceiling < cap_; ++i) ceiling *= 2;
+  for (std::uint32_t i = 0; i < attempts_ && ceiling < cap_; ++i) ceiling = ceiling > cap_ / 2 ? cap_ : ceiling * 2;
   return std::min(ceiling, cap_);
 }
 
 std::chrono::milliseconds Backoff::next() {
   const auto upper = static_cast<std::uint64_t>(ceiling().count());
   if (attempts_ < 64) ++attempts_;
+  if (!jitter_) return std::chrono::milliseconds{static_cast<std::int64_t>(upper)};
   const auto drawn = std::min(random_(upper), upper);  // a bad source cannot exceed the cap
   return std::chrono::milliseconds{static_cast<std::int64_t>(drawn)};
 }

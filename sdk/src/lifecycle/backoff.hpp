@@ -17,7 +17,9 @@ RandomSource default_random_source();
 
 class Backoff {
  public:
-  Backoff(std::chrono::milliseconds base, std::chrono::milliseconds cap, RandomSource random);
+  /// With `jitter` false every delay is the ceiling itself (only to demonstrate why
+  /// jitter matters: synchronised clients reconnect in one spike).
+  Backoff(std::chrono::milliseconds base, std::chrono::milliseconds cap, RandomSource random, bool jitter = true);
 
   /// The delay before the next attempt; each call counts one more failed attempt.
   std::chrono::milliseconds next();
@@ -31,6 +33,7 @@ class Backoff {
   std::chrono::milliseconds base_;
   std::chrono::milliseconds cap_;
   RandomSource random_;
+  bool jitter_;
   std::uint32_t attempts_ = 0;
 };
 

@@ -13,17 +13,23 @@ std::string close_detail(std::optional<std::uint16_t> c, const std::string& reas
   return d;
 }
 
+void append(Actions& out, Actions&& more) {
+  out.insert(out.end(), std::make_move_iterator(more.begin()), std::make_move_iterator(more.end()));
+}
+
 }  // namespace
 
 Lifecycle::Lifecycle(LifecycleConfig config, RandomSource random, std::optional<std::uint64_t> cursor)
-    : config_(config), random_(random), backoff_(config.backoff_initial, config.backoff_max, std::move(random)), cursor_(cursor) {}
+    : config_(config),
+      random_(random),
+      backoff_(config.backoff_initial, config.backoff_max, std::move(random), config.jitter),
+      cursor_(cursor) {}
 
 Actions Lifecycle::start(SteadyTime now) {
   if (phase_ != Phase::idle) return {};
   Actions out;
   set_state(out, State::connecting);
-  auto more = begin_attempt(now);
-  out.insert(out.end(), std::make_move_iterator(more.begin()), std::make_move_iterator(more.end()));
+  append(out, begin_attempt(now));
   return out;
 }
 
@@ -31,7 +37,11 @@ Actions Lifecycle::stop(SteadyTime /*now*/) {
   if (phase_ == Phase::stopped) return {};
   Actions out;
   if (phase_ == Phase::connecting || phase_ == Phase::open) out.emplace_back(CloseConnection{conn_, 1000, "client stopped"});
-  for (auto k : {TimerKind::reconnect, TimerKind::token_timeout, TimerKind::liveness}) out.emplace_back(CancelTimer{k});
+  if (handover_) out.emplace_back(CloseConnection{handover_->conn, 1000, "client stopped"});
+  handover_.reset();
+  for (auto k : {TimerKind::reconnect, TimerKind::token_timeout, TimerKind::liveness, TimerKind::handover}) {
+    out.emplace_back(CancelTimer{k});
+  }
   phase_ = Phase::stopped;
   set_state(out, State::stopped);
   return out;
@@ -44,45 +54,49 @@ bool Lifecycle::token_usable(SteadyTime now) const {
 
 Actions Lifecycle::begin_attempt(SteadyTime now) {
   if (token_usable(now)) return open_connection(now);
-  Actions out;
   token_.reset();
   token_expires_at_.reset();
   phase_ = Phase::fetching_token;
-  out.emplace_back(FetchToken{});
-  out.emplace_back(ArmTimer{TimerKind::token_timeout, now + config_.token_timeout});
-  return out;
+  return {FetchToken{}, ArmTimer{TimerKind::token_timeout, now + config_.token_timeout}};
 }
 
 Actions Lifecycle::open_connection(SteadyTime /*now*/) {
-  ++conn_;
+  conn_ = ++last_conn_id_;
   phase_ = Phase::connecting;
   welcomed_ = false;
   caught_up_at_.reset();
   drain_window_.reset();
+  drain_deadline_.reset();
   return {OpenConnection{conn_, *token_, cursor_}};
 }
 
 Actions Lifecycle::token_ready(SteadyTime now, std::optional<std::string> token, std::optional<SteadyTime> expires_at,
                                std::string error) {
-  if (phase_ != Phase::fetching_token) return {};  // timed out or stopped meanwhile
+  const bool for_handover = handover_wants_token_ && phase_ == Phase::open;
+  if (phase_ != Phase::fetching_token && !for_handover) return {};  // timed out or stopped meanwhile
   Actions out{CancelTimer{TimerKind::token_timeout}};
-  if (!token || token->empty()) {
-    retry_later(out, now, code(errc::token_fetch_failed), error.empty() ? "no token" : std::move(error));
+  handover_wants_token_ = false;
+  if (token && !token->empty()) {
+    token_ = std::move(token);
+    token_expires_at_ = expires_at;
+  }
+  if (!token || !token_usable(now)) {
+    const std::string why = !token ? (error.empty() ? "no token" : std::move(error))
+                                   : "the token provider returned an expired token";
+    if (!token_usable(now)) token_.reset();
+    if (for_handover) {
+      out.emplace_back(Log{LogLevel::warn, "handover skipped: " + why});
+    } else {
+      retry_later(out, now, code(errc::token_fetch_failed), why);
+    }
     return out;
   }
-  token_ = std::move(token);
-  token_expires_at_ = expires_at;
-  if (!token_usable(now)) {
-    token_.reset();
-    retry_later(out, now, code(errc::token_fetch_failed), "the token provider returned an expired token");
-    return out;
-  }
-  auto more = open_connection(now);
-  out.insert(out.end(), std::make_move_iterator(more.begin()), std::make_move_iterator(more.end()));
+  append(out, for_handover ? start_handover(now, "fresh token") : open_connection(now));
   return out;
 }
 
 Actions Lifecycle::connect_failed(SteadyTime now, ConnId conn, std::string detail) {
+  if (handover_ && conn == handover_->conn) return handover_event(now, conn, detail.c_str(), true);
   if (conn != conn_ || phase_ != Phase::connecting) return {};
   Actions out;
   retry_later(out, now, code(errc::connect_failed), std::move(detail));
@@ -90,9 +104,10 @@ Actions Lifecycle::connect_failed(SteadyTime now, ConnId conn, std::string detai
 }
 
 Actions Lifecycle::handshake_refused(SteadyTime now, ConnId conn, const HandshakeRefusal& r) {
+  const std::string what = "HTTP " + std::to_string(r.status) + (r.error.empty() ? "" : " " + r.error);
+  if (handover_ && conn == handover_->conn) return handover_event(now, conn, what.c_str(), true);
   if (conn != conn_ || phase_ != Phase::connecting) return {};
   Actions out;
-  const std::string what = "HTTP " + std::to_string(r.status) + (r.error.empty() ? "" : " " + r.error);
   if (r.status == 401 && r.error == "token_expired") {
     token_.reset();
     if (!fresh_token_retry_used_) {
@@ -126,21 +141,37 @@ Actions Lifecycle::handshake_refused(SteadyTime now, ConnId conn, const Handshak
 }
 
 Actions Lifecycle::connected(SteadyTime now, ConnId conn) {
+  if (handover_ && conn == handover_->conn) return handover_event(now, conn, "open", false);
   if (conn != conn_ || phase_ != Phase::connecting) return {};
   phase_ = Phase::open;
   last_activity_ = now;
-  return {ArmTimer{TimerKind::liveness, now + liveness_limit()}};
+  pinged_ = false;
+  return {ArmTimer{TimerKind::liveness, now + heartbeat_}};
 }
 
 std::chrono::milliseconds Lifecycle::liveness_limit() const { return 2 * heartbeat_ + config_.liveness_slack; }
 
 void Lifecycle::activity(SteadyTime now, ConnId conn) {
-  if (conn == conn_ && phase_ == Phase::open) last_activity_ = now;
+  if (conn == conn_ && phase_ == Phase::open) {
+    last_activity_ = now;
+    pinged_ = false;
+  }
+}
+
+Actions Lifecycle::deliver(Notification&& n) {
+  if (cursor_ && n.id <= *cursor_) {
+    ++duplicates_;
+    return {};
+  }
+  cursor_ = n.id;
+  return {Deliver{std::move(n)}};
 }
 
 Actions Lifecycle::frame(SteadyTime now, ConnId conn, protocol::DecodeResult decoded) {
+  if (handover_ && conn == handover_->conn) return handover_frame(now, std::move(decoded));
   if (conn != conn_ || phase_ != Phase::open) return {};
   last_activity_ = now;
+  pinged_ = false;
   Actions out;
   if (!decoded) {
     std::string detail = std::string("malformed frame: ") + protocol::to_string(decoded.error);
@@ -154,7 +185,7 @@ Actions Lifecycle::frame(SteadyTime now, ConnId conn, protocol::DecodeResult dec
     if (welcomed_) return {Log{LogLevel::warn, "ignoring a second welcome"}};
     welcomed_ = true;
     heartbeat_ = std::chrono::seconds{w->heartbeat_s};
-    out.emplace_back(ArmTimer{TimerKind::liveness, now + liveness_limit()});
+    out.emplace_back(ArmTimer{TimerKind::liveness, now + heartbeat_});
     fresh_token_retry_used_ = false;
     refused_invalid_once_ = false;
     out.emplace_back(Log{LogLevel::info, "connected (session " + w->session_id + ", head " + std::to_string(w->head_id) + ")"});
@@ -170,18 +201,19 @@ Actions Lifecycle::frame(SteadyTime now, ConnId conn, protocol::DecodeResult dec
     return out;
   }
   if (auto* n = std::get_if<Notification>(&msg)) {
-    if (cursor_ && n->id <= *cursor_) {
-      ++duplicates_;
-      return {};
-    }
-    cursor_ = n->id;
-    out.emplace_back(Deliver{std::move(*n)});
-  } else if (auto* c = std::get_if<protocol::CaughtUp>(&msg)) {
+    return deliver(std::move(*n));
+  }
+  if (auto* c = std::get_if<protocol::CaughtUp>(&msg)) {
     caught_up_at_ = now;
     out.emplace_back(Log{LogLevel::debug, "caught up at head " + std::to_string(c->head_id)});
   } else if (auto* d = std::get_if<protocol::Drain>(&msg)) {
+    // Move at a random moment inside the window, so a drained fleet spreads out.
     drain_window_ = d->reconnect_within;
-    out.emplace_back(Log{LogLevel::info, "server is draining"});
+    drain_deadline_ = now + d->reconnect_within;
+    const auto upper = static_cast<std::uint64_t>(std::max<std::int64_t>(d->reconnect_within.count(), 0));
+    const auto at = now + std::chrono::milliseconds{static_cast<std::int64_t>(random_upto(upper))};
+    out.emplace_back(ArmTimer{TimerKind::handover, at});
+    out.emplace_back(Log{LogLevel::info, "server is draining; moving within " + std::to_string(upper) + " ms"});
   } else if (auto* e = std::get_if<protocol::ServerError>(&msg)) {
     out.emplace_back(Log{LogLevel::warn, "server error: " + e->code});
   } else if (auto* u = std::get_if<protocol::Unknown>(&msg)) {
@@ -191,10 +223,27 @@ Actions Lifecycle::frame(SteadyTime now, ConnId conn, protocol::DecodeResult dec
 }
 
 Actions Lifecycle::closed(SteadyTime now, ConnId conn, std::optional<std::uint16_t> close_code, std::string reason) {
+  const auto detail = close_detail(close_code, reason);
+  if (handover_ && conn == handover_->conn) return handover_event(now, conn, detail.c_str(), true);
   if (conn != conn_ || (phase_ != Phase::open && phase_ != Phase::connecting)) return {};
   Actions out;
-  if (caught_up_at_ && now - *caught_up_at_ >= config_.stable_after) backoff_.reset();
-  const auto detail = close_detail(close_code, reason);
+  forgive_if_stable(now);
+  if (handover_ && close_code != 4003) {
+    // The old connection went first: the new one carries on.
+    if (handover_->welcomed) {
+      promote_handover(out, now);
+      return out;
+    }
+    end_connection(out);
+    conn_ = handover_->conn;
+    phase_ = handover_->open ? Phase::open : Phase::connecting;
+    heartbeat_ = std::chrono::seconds{handover_->heartbeat_s};
+    handover_.reset();
+    last_activity_ = now;
+    set_state(out, State::reconnecting, code(errc::closed_by_server), detail);
+    if (phase_ == Phase::open) out.emplace_back(ArmTimer{TimerKind::liveness, now + heartbeat_});
+    return out;
+  }
   if (!close_code) {
     retry_later(out, now, code(errc::connection_lost), detail);
     return out;
@@ -213,10 +262,12 @@ Actions Lifecycle::closed(SteadyTime now, ConnId conn, std::optional<std::uint16
       retry_later(out, now, code(errc::protocol_violation), detail);
       break;
     case 1001:
-      if (drain_window_) {
-        // Spread the fleet over the announced window instead of all at once.
-        const auto upper = static_cast<std::uint64_t>(std::max<std::int64_t>(drain_window_->count(), 0));
-        const auto delay = std::chrono::milliseconds{static_cast<std::int64_t>(backoff_random(upper))};
+      if (drain_deadline_ && *drain_deadline_ > now) {
+        // Spread the fleet over what is left of the announced window.
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(*drain_deadline_ - now);
+        const auto delay = std::chrono::milliseconds{
+            static_cast<std::int64_t>(random_upto(static_cast<std::uint64_t>(left.count())))};
+        last_delay_ = delay;
         retry_at(out, now + delay, code(errc::closed_by_server), detail);
         break;
       }
@@ -234,35 +285,92 @@ Actions Lifecycle::timer(SteadyTime now, TimerKind kind) {
       if (phase_ == Phase::waiting) return begin_attempt(now);
       break;
     case TimerKind::token_timeout:
-      if (phase_ == Phase::fetching_token) retry_later(out, now, code(errc::token_fetch_failed), "token fetch timed out");
-      break;
-    case TimerKind::liveness:
-      if (phase_ != Phase::open) break;
-      if (now - last_activity_ >= liveness_limit()) {
-        out.emplace_back(CloseConnection{conn_, 1000, "liveness timeout", /*abort=*/true});
-        retry_later(out, now, code(errc::liveness_timeout), "no frame for " + std::to_string(liveness_limit().count()) + " ms");
-      } else {
-        out.emplace_back(ArmTimer{TimerKind::liveness, last_activity_ + liveness_limit()});
+      if (phase_ == Phase::fetching_token) {
+        retry_later(out, now, code(errc::token_fetch_failed), "token fetch timed out");
+      } else if (handover_wants_token_) {
+        handover_wants_token_ = false;
+        out.emplace_back(Log{LogLevel::warn, "handover skipped: token fetch timed out"});
       }
       break;
+    case TimerKind::handover:
+      if (phase_ == Phase::open && welcomed_ && !handover_) return start_handover(now, "server draining");
+      break;
+    case TimerKind::liveness: {
+      if (phase_ != Phase::open) break;
+      const auto silent = now - last_activity_;
+      if (silent >= liveness_limit()) {
+        out.emplace_back(CloseConnection{conn_, 1000, "liveness timeout", /*abort=*/true});
+        retry_later(out, now, code(errc::liveness_timeout),
+                    "no frame for " + std::to_string(liveness_limit().count()) + " ms");
+        break;
+      }
+      if (silent >= heartbeat_ && !pinged_) {
+        pinged_ = true;  // idle: provoke a pong
+        out.emplace_back(SendPing{conn_});
+      }
+      const auto next = pinged_ ? last_activity_ + liveness_limit() : last_activity_ + heartbeat_;
+      out.emplace_back(ArmTimer{TimerKind::liveness, next});
+      break;
+    }
   }
   return out;
 }
 
+Actions Lifecycle::reconnect_now(SteadyTime now) {
+  if (phase_ == Phase::waiting) {
+    backoff_.reset();
+    failures_ = 0;
+    failing_since_.reset();
+    Actions out{CancelTimer{TimerKind::reconnect}};
+    append(out, begin_attempt(now));
+    return out;
+  }
+  if (phase_ == Phase::open && welcomed_ && !handover_) return start_handover(now, "reconnect requested");
+  return {};
+}
+
+bool Lifecycle::giving_up(SteadyTime now) const {
+  if (config_.max_attempts != 0 && failures_ >= config_.max_attempts) return true;
+  return config_.max_elapsed.count() > 0 && failing_since_ && now - *failing_since_ >= config_.max_elapsed;
+}
+
 void Lifecycle::end_connection(Actions& out) {
   out.emplace_back(CancelTimer{TimerKind::liveness});
+  out.emplace_back(CancelTimer{TimerKind::handover});
   welcomed_ = false;
 }
 
+void Lifecycle::forgive_if_stable(SteadyTime now) {
+  // Only a connection that caught up and then stayed up resets the backoff: a server
+  // that accepts and closes at once must see growing delays.
+  if (phase_ == Phase::open && caught_up_at_ && now - *caught_up_at_ >= config_.stable_after) {
+    backoff_.reset();
+    failures_ = 0;
+    failing_since_.reset();
+  }
+  caught_up_at_.reset();
+}
+
+std::uint64_t Lifecycle::random_upto(std::uint64_t upper) { return std::min(random_(upper), upper); }
+
 void Lifecycle::retry_later(Actions& out, SteadyTime now, std::error_code why, std::string detail,
                             std::optional<std::chrono::milliseconds> floor) {
+  forgive_if_stable(now);
+  ++failures_;
+  if (!failing_since_) failing_since_ = now;
+  if (giving_up(now)) {
+    fail_permanently(out, code(errc::retries_exhausted), why.message() + (detail.empty() ? "" : " (" + detail + ")"));
+    return;
+  }
   auto delay = backoff_.next();
   if (floor) delay = std::max(delay, *floor);
+  last_delay_ = delay;
   retry_at(out, now + delay, why, std::move(detail));
 }
 
 void Lifecycle::retry_at(Actions& out, SteadyTime at, std::error_code why, std::string detail) {
   end_connection(out);
+  if (handover_) drop_handover(out, "the current connection ended");
   phase_ = Phase::waiting;
   out.emplace_back(ArmTimer{TimerKind::reconnect, at});
   set_state(out, State::reconnecting, why, std::move(detail), at);
@@ -270,12 +378,13 @@ void Lifecycle::retry_at(Actions& out, SteadyTime at, std::error_code why, std::
 
 void Lifecycle::retry_now(Actions& out, SteadyTime now) {
   end_connection(out);
-  auto more = begin_attempt(now);
-  out.insert(out.end(), std::make_move_iterator(more.begin()), std::make_move_iterator(more.end()));
+  append(out, begin_attempt(now));
 }
 
 void Lifecycle::fail_permanently(Actions& out, std::error_code why, std::string detail) {
   if (phase_ == Phase::open || phase_ == Phase::connecting) out.emplace_back(CloseConnection{conn_, 1000, "client stopped"});
+  if (handover_) out.emplace_back(CloseConnection{handover_->conn, 1000, "client stopped"});
+  handover_.reset();
   end_connection(out);
   for (auto k : {TimerKind::reconnect, TimerKind::token_timeout}) out.emplace_back(CancelTimer{k});
   phase_ = Phase::stopped;

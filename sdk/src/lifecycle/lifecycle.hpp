@@ -29,11 +29,20 @@ struct LifecycleConfig {
   std::chrono::milliseconds token_timeout{30'000};
   /// A token expiring sooner than this is treated as expired: fetch a fresh one first.
   std::chrono::milliseconds token_expiry_margin{5'000};
-  /// Liveness: dead after 2 x heartbeat + this much silence.
+  /// Liveness: dead after 2 x heartbeat + this much silence; after one heartbeat of
+  /// silence the client pings to provoke a pong.
   std::chrono::milliseconds liveness_slack{5'000};
+  /// Give up (errc::retries_exhausted) after this many consecutive failed attempts;
+  /// 0: never.
+  std::uint32_t max_attempts = 0;
+  /// Give up after failing for this long without a stable connection; 0: never.
+  std::chrono::milliseconds max_elapsed{0};
+  /// Full jitter on every reconnect delay. Off only to demonstrate reconnect storms.
+  bool jitter = true;
 };
 
-enum class TimerKind { reconnect, token_timeout, liveness };
+enum class TimerKind { reconnect, token_timeout, liveness, handover };
+inline constexpr std::size_t kTimerKinds = 4;
 
 // ---- actions ---------------------------------------------------------------------
 struct FetchToken {};
@@ -55,6 +64,9 @@ struct ArmTimer {
 struct CancelTimer {
   TimerKind kind;
 };
+struct SendPing {
+  ConnId conn = 0;
+};
 struct Deliver {
   Notification notification;
 };
@@ -71,7 +83,7 @@ struct Log {
   LogLevel level;
   std::string message;
 };
-using Action = std::variant<FetchToken, OpenConnection, CloseConnection, ArmTimer, CancelTimer, Deliver,
+using Action = std::variant<FetchToken, OpenConnection, CloseConnection, ArmTimer, CancelTimer, SendPing, Deliver,
                             ReportState, ReportGap, Log>;
 using Actions = std::vector<Action>;
 
@@ -102,11 +114,19 @@ class Lifecycle {
   /// The connection closed: by a close frame (`code` set) or by losing the transport.
   Actions closed(SteadyTime now, ConnId conn, std::optional<std::uint16_t> code, std::string reason);
   Actions timer(SteadyTime now, TimerKind kind);
+  /// The application learned that the network changed (or the app came to the
+  /// foreground): a waiting client tries at once with its backoff reset; a connected
+  /// one opens a new connection and switches to it once caught up (make-before-break).
+  Actions reconnect_now(SteadyTime now);
 
   State state() const { return public_state_; }
   std::optional<std::uint64_t> cursor() const { return cursor_; }
   std::uint64_t duplicates_dropped() const { return duplicates_; }
   std::uint32_t attempts() const { return backoff_.attempts(); }
+  /// The delay chosen for the pending (or last) reconnect.
+  std::chrono::milliseconds last_delay() const { return last_delay_; }
+  /// The connection being switched to (make-before-break), if any.
+  std::optional<ConnId> handover_conn() const;
 
  private:
   enum class Phase { idle, fetching_token, connecting, open, waiting, stopped };
@@ -122,8 +142,18 @@ class Lifecycle {
                  std::optional<SteadyTime> next = std::nullopt);
   void end_connection(Actions& out);
   std::chrono::milliseconds liveness_limit() const;
-  std::uint64_t backoff_random(std::uint64_t upper) { return random_(upper); }
+  std::uint64_t random_upto(std::uint64_t upper);  ///< random_ clamped to [0, upper]
+  void forgive_if_stable(SteadyTime now);
   bool token_usable(SteadyTime now) const;
+  bool giving_up(SteadyTime now) const;
+  void note_failure(SteadyTime now);
+  // make-before-break (lifecycle_handover.cpp)
+  Actions start_handover(SteadyTime now, const char* why);
+  Actions handover_event(SteadyTime now, ConnId conn, const char* what, bool failed);
+  Actions handover_frame(SteadyTime now, protocol::DecodeResult decoded);
+  void promote_handover(Actions& out, SteadyTime now);
+  void drop_handover(Actions& out, const std::string& why);
+  Actions deliver(Notification&& n);
 
   LifecycleConfig config_;
   RandomSource random_;
@@ -133,7 +163,9 @@ class Lifecycle {
   std::optional<std::uint64_t> cursor_;
   std::uint64_t duplicates_ = 0;
 
-  ConnId conn_ = 0;  ///< the current connection attempt; events of others are stale
+  ConnId conn_ = 0;          ///< the current connection; events of others are stale
+  ConnId last_conn_id_ = 0;  ///< ids are never reused
+  std::uint64_t failures_ = 0;  ///< consecutive failed attempts (for max_attempts)
   std::optional<std::string> token_;
   std::optional<SteadyTime> token_expires_at_;
   bool fresh_token_retry_used_ = false;  ///< the one immediate retry after a 401
@@ -144,7 +176,19 @@ class Lifecycle {
   bool welcomed_ = false;
   std::optional<SteadyTime> caught_up_at_;
   std::optional<std::chrono::milliseconds> drain_window_;
-  bool ever_connected_ = false;
+  std::optional<SteadyTime> drain_deadline_;
+  bool pinged_ = false;  ///< a ping went out since the last inbound activity
+  std::chrono::milliseconds last_delay_{0};
+  std::optional<SteadyTime> failing_since_;  ///< start of the current run of failures
+
+  struct Handover {
+    ConnId conn = 0;
+    bool open = false;
+    bool welcomed = false;
+    std::uint32_t heartbeat_s = 25;
+  };
+  std::optional<Handover> handover_;
+  bool handover_wants_token_ = false;
 };
 
 }  // namespace herald::detail

@@ -2,6 +2,8 @@
 
 #include <simdjson.h>
 
+#include <stdexcept>
+
 #include <nlohmann/json.hpp>
 
 namespace herald::detail::protocol {
@@ -130,7 +132,9 @@ const char* to_string(DecodeError e) noexcept {
 }
 
 Decoder::Decoder(std::size_t max_frame_bytes, std::size_t max_depth)
-    : parser_(std::make_unique<simdjson::dom::parser>(max_frame_bytes)), max_frame_bytes_(max_frame_bytes) {
+    : parser_(std::make_unique<simdjson::dom::parser>(max_frame_bytes)),
+      max_frame_bytes_(max_frame_bytes),
+      max_depth_(max_depth) {
   // A small initial capacity; it grows (up to max_frame_bytes) with the largest frame.
   // Allocation failure leaves the parser empty; decode() then reports it per frame.
   if (parser_->allocate(4096, max_depth) != simdjson::SUCCESS) parser_.reset();
@@ -146,6 +150,9 @@ DecodeResult Decoder::decode(std::string_view frame) {
   element root;
   auto err = parser_->parse(frame.data(), frame.size()).get(root);
   if (err == simdjson::DEPTH_ERROR) return fail(DecodeError::too_deep);
+  if (err == simdjson::NUMBER_ERROR && !renormalising_) {
+    return decode_renormalised(frame);
+  }
   if (err == simdjson::CAPACITY) return fail(DecodeError::too_large);
   if (err != simdjson::SUCCESS) return fail(DecodeError::not_json, simdjson::error_message(err));
   object obj;
@@ -187,9 +194,34 @@ DecodeResult Decoder::decode(std::string_view frame) {
   return r;
 }
 
+// Valid JSON that simdjson refuses: numbers beyond 64 bits. nlohmann reads them (as
+// doubles, the precision every JSON consumer gets), with the nesting depth bounded by
+// its callback; the re-serialised text then takes the normal path. Rare and slow by
+// design: refusing such a frame would make the client reconnect forever on the same
+// replayed notification.
+DecodeResult Decoder::decode_renormalised(std::string_view frame) {
+  std::string normalised;
+  try {
+    const auto depth_limit = static_cast<int>(max_depth_);
+    auto parsed = nlohmann::json::parse(frame, [depth_limit](int depth, nlohmann::json::parse_event_t, nlohmann::json&) {
+      if (depth > depth_limit) throw std::length_error("too deep");
+      return true;
+    });
+    normalised = parsed.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  } catch (const std::length_error&) {
+    return fail(DecodeError::too_deep);
+  } catch (const std::exception&) {
+    return fail(DecodeError::not_json, "number out of range");
+  }
+  renormalising_ = true;
+  auto result = decode(normalised);
+  renormalising_ = false;
+  return result;
+}
+
 std::string encode_reauth(std::string_view token) {
   nlohmann::json j{{"type", "reauth"}, {"token", token}};
-  return j.dump();
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 std::string refusal_code(std::string_view body) {

@@ -48,8 +48,12 @@ class Decoder {
   DecodeResult decode(std::string_view frame);
 
  private:
+  DecodeResult decode_renormalised(std::string_view frame);
+
   std::unique_ptr<simdjson::dom::parser> parser_;
   std::size_t max_frame_bytes_;
+  std::size_t max_depth_;
+  bool renormalising_ = false;
 };
 
 /// {"type":"reauth","token":"..."}

@@ -49,6 +49,10 @@ std::optional<StreamUrl> parse_stream_url(std::string_view url, std::string& err
   std::string_view authority = rest.substr(0, path_start);
   out.target = path_start == std::string_view::npos ? "/" : std::string(rest.substr(path_start));
   if (!out.target.empty() && out.target.front() == '?') out.target.insert(0, "/");
+  if (out.target.find('#') != std::string::npos) {
+    error = "URL must not have a fragment (RFC 6455)";
+    return std::nullopt;
+  }
   if (authority.find('@') != std::string_view::npos) {
     error = "URL must not carry credentials";
     return std::nullopt;
@@ -61,7 +65,11 @@ std::optional<StreamUrl> parse_stream_url(std::string_view url, std::string& err
     }
     out.host = std::string(authority.substr(1, close - 1));
     authority.remove_prefix(close + 1);
-    if (!authority.empty() && authority.front() == ':') out.port = std::string(authority.substr(1));
+    if (!authority.empty() && authority.front() != ':') {
+      error = "URL has text after its IPv6 address";
+      return std::nullopt;
+    }
+    if (!authority.empty()) out.port = std::string(authority.substr(1));
   } else {
     const auto colon = authority.rfind(':');
     out.host = std::string(authority.substr(0, colon));

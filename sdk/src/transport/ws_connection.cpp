@@ -53,6 +53,8 @@ class Session final : public WsConnection, public std::enable_shared_from_this<S
 
   void close(std::uint16_t code, std::string reason) override {
     detach();
+    if (closing_) return;
+    closing_ = true;
     if (!ws_.is_open()) {
       abort();
       return;
@@ -68,6 +70,12 @@ class Session final : public WsConnection, public std::enable_shared_from_this<S
     ws_.async_close(why, [self = this->shared_from_this()](beast::error_code) {
       self->abort();
     });
+  }
+
+  void ping() override {
+    if (ping_in_flight_ || !open_ || closing_) return;
+    ping_in_flight_ = true;
+    ws_.async_ping({}, [self = this->shared_from_this()](beast::error_code) { self->ping_in_flight_ = false; });
   }
 
   void abort() override {
@@ -150,6 +158,7 @@ class Session final : public WsConnection, public std::enable_shared_from_this<S
       abort();
       return fail(errc::protocol_violation, "the server did not select subprotocol herald.v1");
     }
+    open_ = true;
     if (!detached_ && events_.on_open) events_.on_open();
     read();
   }
@@ -197,6 +206,9 @@ class Session final : public WsConnection, public std::enable_shared_from_this<S
   websocket::response_type response_;
   beast::flat_buffer buffer_;
   bool detached_ = false;
+  bool open_ = false;
+  bool closing_ = false;
+  bool ping_in_flight_ = false;
 };
 
 }  // namespace

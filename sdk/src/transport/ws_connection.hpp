@@ -45,6 +45,8 @@ class WsConnection {
   virtual void open(const StreamUrl& url, const std::string& token, std::optional<std::uint64_t> last_seen_id) = 0;
   /// Closes with a close frame (best effort, bounded by a short timeout).
   virtual void close(std::uint16_t code, std::string reason) = 0;
+  /// Sends a WebSocket ping (at most one in flight; extra calls are dropped).
+  virtual void ping() = 0;
   /// Drops the transport at once, without a close handshake.
   virtual void abort() = 0;
   /// No event is delivered after this call.

@@ -1,0 +1,90 @@
+// Make-before-break: a second connection opened with the current token and cursor
+// while the first keeps delivering; the switch happens at the new one's caught_up.
+// Both streams are complete from their start and delivery drops ids at or below the
+// cursor, so whichever delivers an id first wins and nothing is lost or doubled.
+#include "lifecycle/lifecycle.hpp"
+
+namespace herald::detail {
+
+std::optional<ConnId> Lifecycle::handover_conn() const {
+  if (!handover_) return std::nullopt;
+  return handover_->conn;
+}
+
+Actions Lifecycle::start_handover(SteadyTime now, const char* why) {
+  if (handover_ || phase_ != Phase::open) return {};
+  if (!token_usable(now)) {
+    if (handover_wants_token_) return {};
+    handover_wants_token_ = true;  // token_ready() continues here
+    return {FetchToken{}, ArmTimer{TimerKind::token_timeout, now + config_.token_timeout}};
+  }
+  handover_ = Handover{++last_conn_id_};
+  return {Log{LogLevel::info, std::string("opening a new connection to switch to (") + why + ")"},
+          OpenConnection{handover_->conn, *token_, cursor_}};
+}
+
+void Lifecycle::drop_handover(Actions& out, const std::string& why) {
+  if (!handover_) return;
+  out.emplace_back(CloseConnection{handover_->conn, 1000, "handover abandoned"});
+  out.emplace_back(Log{LogLevel::warn, "switching connections failed (" + why + "); staying on the current one"});
+  handover_.reset();
+}
+
+Actions Lifecycle::handover_event(SteadyTime /*now*/, ConnId /*conn*/, const char* what, bool failed) {
+  Actions out;
+  if (failed) {
+    handover_->open = false;  // it is gone already: nothing to close
+    out.emplace_back(Log{LogLevel::warn, std::string("switching connections failed (") + what +
+                                             "); staying on the current one"});
+    handover_.reset();
+  } else {
+    handover_->open = true;
+  }
+  return out;
+}
+
+Actions Lifecycle::handover_frame(SteadyTime now, protocol::DecodeResult decoded) {
+  Actions out;
+  if (!decoded) {
+    drop_handover(out, std::string("malformed frame: ") + protocol::to_string(decoded.error));
+    return out;
+  }
+  auto& msg = decoded.message;
+  if (auto* w = std::get_if<protocol::Welcome>(&msg)) {
+    handover_->welcomed = true;
+    handover_->heartbeat_s = w->heartbeat_s;
+    if (w->resume == protocol::ResumeStatus::gap) {
+      out.emplace_back(ReportGap{GapEvent{cursor_, w->from_id.value_or(w->head_id)}});
+    }
+    return out;
+  }
+  if (!handover_->welcomed) {
+    drop_handover(out, "message before welcome");
+    return out;
+  }
+  if (auto* n = std::get_if<Notification>(&msg)) return deliver(std::move(*n));
+  if (std::holds_alternative<protocol::CaughtUp>(msg)) promote_handover(out, now);
+  return out;
+}
+
+void Lifecycle::promote_handover(Actions& out, SteadyTime now) {
+  if (phase_ == Phase::open || phase_ == Phase::connecting) {
+    out.emplace_back(CloseConnection{conn_, 1000, "switched to a new connection"});
+  }
+  out.emplace_back(CancelTimer{TimerKind::handover});
+  conn_ = handover_->conn;
+  heartbeat_ = std::chrono::seconds{handover_->heartbeat_s};
+  handover_.reset();
+  phase_ = Phase::open;
+  welcomed_ = true;
+  caught_up_at_ = now;
+  drain_window_.reset();
+  drain_deadline_.reset();
+  last_activity_ = now;
+  pinged_ = false;
+  out.emplace_back(ArmTimer{TimerKind::liveness, now + heartbeat_});
+  out.emplace_back(Log{LogLevel::info, "switched to the new connection"});
+  set_state(out, State::connected);  // reported only if the app saw another state
+}
+
+}  // namespace herald::detail
