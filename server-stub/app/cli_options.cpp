@@ -54,6 +54,7 @@ std::variant<CliConfig, CliExit> parse_command_line(int argc, char** argv) {
   std::uint64_t retention = 10000;
   std::int64_t token_ttl_s = 3600;
   std::string log_level = "info";
+  std::int64_t drain_window_ms = 30000;
   cli.add_option("--listen", listen, "address:port to listen on (port 0: any free port)")->capture_default_str();
   cli.add_option("--db", db, "SQLite database file, or :memory:")->capture_default_str();
   cli.add_option("--jwt-secret-file", jwt_secret_file, "file holding the HS256 token key")->required();
@@ -66,6 +67,11 @@ std::variant<CliConfig, CliExit> parse_command_line(int argc, char** argv) {
       ->capture_default_str();
   cli.add_option("--token-ttl", token_ttl_s, "default lifetime of dev tokens (POST /v1/tokens), seconds")
       ->check(CLI::Range(std::int64_t{1}, std::int64_t{366} * 24 * 3600))
+      ->capture_default_str();
+  cli.add_option("--drain-window-ms", drain_window_ms,
+                 "on SIGTERM/SIGINT: announce drain and wait this long for streams to leave, then close "
+                 "them (1001) and exit; 0: close at once. Also the default of POST /v1/admin/drain")
+      ->check(CLI::Range(std::int64_t{0}, std::int64_t{600000}))
       ->capture_default_str();
   cli.add_option("--log-level", log_level, "trace|debug|info|warn|error")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}))
@@ -97,6 +103,7 @@ std::variant<CliConfig, CliExit> parse_command_line(int argc, char** argv) {
   o.heartbeat = std::chrono::seconds(heartbeat_s);
   o.retention = retention;
   o.default_token_ttl = std::chrono::seconds(token_ttl_s);
+  o.drain_window = std::chrono::milliseconds(drain_window_ms);
   return config;
 }
 

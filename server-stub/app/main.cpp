@@ -1,14 +1,22 @@
 // herald-server: runs the reference server until SIGTERM/SIGINT.
 // Prints exactly one line to stdout, "listening on <address>:<port>"; logs go to stderr.
+//
+// SIGTERM/SIGINT drains (rolling deploys): streams get {"type":"drain"} with the
+// --drain-window-ms window, new streams are refused (503), and the process exits 0 as
+// soon as no stream is left or the window is over (the rest are closed with 1001).
+// A second SIGTERM/SIGINT during the drain closes everything (1001) and exits at once.
+// --drain-window-ms 0: close with 1001 and exit on the first signal.
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <csignal>
 #include <cstdio>
 #include <exception>
 #include <iostream>
+#include <thread>
 
 #include "cli_options.hpp"
 #include "herald/server/server.hpp"
@@ -35,11 +43,27 @@ int main(int argc, char** argv) {
     const std::uint16_t port = server.start();
     std::cout << "listening on " << config.server.listen_address << ':' << port << std::endl;
 
+    const auto window = config.server.drain_window;
+    std::thread waiter;  // waits for the drain to finish, then ends signals_io.run()
     signals.async_wait([&](const boost::system::error_code& ec, int signo) {
-      if (!ec) spdlog::info("signal {} received, shutting down", signo);
+      if (ec) return;
+      if (window.count() == 0) {
+        spdlog::info("signal {} received, shutting down", signo);
+        return;  // run() returns: stop() below closes every stream with 1001
+      }
+      spdlog::info("signal {} received, draining for {} ms (signal again to stop at once)", signo, window.count());
+      server.drain(window);
+      signals.async_wait([](const boost::system::error_code& again_ec, int again) {
+        if (!again_ec) spdlog::info("signal {} received during the drain, shutting down now", again);
+      });
+      waiter = std::thread([&] {
+        server.wait_drained();  // also returns once stop() ran
+        boost::asio::post(signals_io, [&] { signals.cancel(); });
+      });
     });
     signals_io.run();
     server.stop();
+    if (waiter.joinable()) waiter.join();
     return 0;
   } catch (const std::invalid_argument& e) {
     std::cerr << "herald-server: " << e.what() << std::endl;

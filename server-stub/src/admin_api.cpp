@@ -2,7 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "json_util.hpp"
 #include "stream_request.hpp"
@@ -12,6 +14,8 @@ namespace {
 
 constexpr std::string_view kUsersPrefix = "/v1/users/";
 constexpr std::string_view kNotificationsSuffix = "/notifications";
+constexpr std::string_view kRevokeSuffix = "/revoke";
+constexpr std::string_view kDrainPath = "/v1/admin/drain";
 // Longest dev token lifetime the admin API issues (one year).
 constexpr std::int64_t kMaxTtlSeconds = 366LL * 24 * 3600;
 
@@ -91,7 +95,58 @@ HttpReply publish(ServerCore& core, const std::string& user_id, std::string_view
   }
 }
 
+HttpReply revoke(ServerCore& core, const std::string& user_id) {
+  try {
+    const std::int64_t at_ms = core.revoke(user_id);
+    return reply(200, nlohmann::json{{"revoked_before", at_ms / 1000}, {"revoked_before_ms", at_ms}}.dump());
+  } catch (const std::invalid_argument& e) {
+    return bad_request(e.what());
+  } catch (const std::exception& e) {
+    spdlog::error("revoke failed: {}", e.what());
+    return reply(500, error_body("internal_error"));
+  }
+}
+
+HttpReply drain(ServerCore& core, std::string_view body) {
+  std::chrono::milliseconds window = core.options().drain_window;
+  if (body.find_first_not_of(" \t\r\n") != std::string_view::npos) {
+    nlohmann::json j;
+    try {
+      j = parse_bounded_json(body);
+    } catch (const JsonError& e) {
+      return bad_request(e.what());
+    }
+    if (!j.is_object()) return bad_request("body must be a JSON object");
+    const auto field = j.find("window_ms");
+    if (field != j.end() && !field->is_null()) {
+      if (!field->is_number_integer()) return bad_request("window_ms must be an integer");
+      const auto v = field->get<std::int64_t>();
+      if (v < 0 || v > kMaxDrainWindow.count()) return bad_request("window_ms must be within 0..600000");
+      window = std::chrono::milliseconds(v);
+    }
+  }
+  const std::chrono::milliseconds in_effect = core.drain(window);
+  return reply(202, nlohmann::json{{"draining", true}, {"window_ms", in_effect.count()}}.dump());
+}
+
+// "/v1/users/{user_id}<suffix>" -> the decoded user id ("" when malformed), else nullopt.
+std::optional<std::string> user_path(std::string_view path, std::string_view suffix) {
+  if (path.size() <= kUsersPrefix.size() + suffix.size() || !path.starts_with(kUsersPrefix) ||
+      !path.ends_with(suffix)) {
+    return std::nullopt;
+  }
+  const std::string_view raw = path.substr(kUsersPrefix.size(), path.size() - kUsersPrefix.size() - suffix.size());
+  if (raw.find('/') != std::string_view::npos) return std::nullopt;
+  auto decoded = percent_decode(raw);
+  return decoded ? std::move(*decoded) : std::string();  // malformed escape: a bad user id
+}
+
 }  // namespace
+
+unsigned drain_retry_after_s(std::chrono::milliseconds remaining) noexcept {
+  const auto s = std::chrono::ceil<std::chrono::seconds>(remaining).count();
+  return static_cast<unsigned>(std::clamp<std::int64_t>(s, 1, kMaxDrainRetryAfterS));
+}
 
 HttpReply handle_http(ServerCore& core, const HttpRequestView& req) {
   const std::string_view path = target_path(req.target);
@@ -101,17 +156,10 @@ HttpReply handle_http(ServerCore& core, const HttpRequestView& req) {
   }
 
   const bool is_tokens = path == "/v1/tokens";
-  std::optional<std::string> user_id;
-  if (path.size() > kUsersPrefix.size() + kNotificationsSuffix.size() && path.starts_with(kUsersPrefix) &&
-      path.ends_with(kNotificationsSuffix)) {
-    const std::string_view raw =
-        path.substr(kUsersPrefix.size(), path.size() - kUsersPrefix.size() - kNotificationsSuffix.size());
-    if (raw.find('/') == std::string_view::npos) {
-      user_id = percent_decode(raw);
-      if (!user_id) user_id = std::string();  // malformed escape: a bad user id
-    }
-  }
-  if (!is_tokens && !user_id) return reply(404, error_body("not_found"));
+  const bool is_drain = path == kDrainPath;
+  std::optional<std::string> user_id = user_path(path, kNotificationsSuffix);
+  std::optional<std::string> revoke_user_id = user_path(path, kRevokeSuffix);
+  if (!is_tokens && !is_drain && !user_id && !revoke_user_id) return reply(404, error_body("not_found"));
 
   // Admin endpoints: authorize before looking at the method or the body.
   if (!core.admin_key().authorizes(req.authorization)) {
@@ -120,8 +168,11 @@ HttpReply handle_http(ServerCore& core, const HttpRequestView& req) {
   }
   if (req.method != "POST") return method_not_allowed("POST");
   if (is_tokens) return issue_token(core, req.body);
-  if (!is_valid_user_id(*user_id)) return bad_request("user_id: 1..128 characters from [A-Za-z0-9._@-]");
-  return publish(core, *user_id, req.body);
+  if (is_drain) return drain(core, req.body);
+  const std::string& user = user_id ? *user_id : *revoke_user_id;
+  if (!is_valid_user_id(user)) return bad_request("user_id: 1..128 characters from [A-Za-z0-9._@-]");
+  if (revoke_user_id) return revoke(core, user);
+  return publish(core, user, req.body);
 }
 
 }  // namespace herald::server::detail

@@ -70,4 +70,8 @@ std::string encode_error(std::string_view code, std::string_view message) {
   return nlohmann::json{{"type", "error"}, {"code", code}, {"message", message}}.dump();
 }
 
+std::string encode_drain(std::int64_t reconnect_within_ms) {
+  return nlohmann::json{{"type", "drain"}, {"reconnect_within_ms", reconnect_within_ms}}.dump();
+}
+
 }  // namespace herald::server::detail

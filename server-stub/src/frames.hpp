@@ -39,5 +39,6 @@ std::string encode_welcome(const WelcomeFrame& w);
 std::string encode_notification(const StoredNotification& n);
 std::string encode_caught_up(std::uint64_t head_id);
 std::string encode_error(std::string_view code, std::string_view message);
+std::string encode_drain(std::int64_t reconnect_within_ms);
 
 }  // namespace herald::server::detail

@@ -88,9 +88,12 @@ class HttpSession final : public Connection, public std::enable_shared_from_this
   }
 
   void handle_stream(Request req) {
-    const auto refuse = [this](unsigned status, std::string_view code, std::string_view why) {
+    const auto refuse = [this](unsigned status, std::string_view code, std::string_view why,
+                               unsigned retry_after_s = 0) {
       spdlog::info("stream handshake refused: {} {} ({})", status, code, why);
-      send(reply(status, error_body(code)), false);
+      HttpReply r = reply(status, error_body(code));
+      r.retry_after_s = retry_after_s;
+      send(std::move(r), false);
     };
     // Order matters: a credential in the URL is refused before anything else.
     if (query_carries_credentials(req.target())) return refuse(400, "bad_request", "credential in query string");
@@ -116,9 +119,20 @@ class HttpSession final : public Connection, public std::enable_shared_from_this
         return refuse(401, to_code(*err), "token verification failed");
       }
       admission.claims = std::get<TokenClaims>(std::move(result));
+      bool revoked = false;
+      try {
+        revoked = core_.is_revoked(*admission.claims);
+      } catch (const std::exception& e) {
+        spdlog::error("revocation lookup failed: {}", e.what());
+        return refuse(500, "internal_error", "store failure");
+      }
+      if (revoked) return refuse(403, "token_revoked", "token revoked");
     }
     if (core_.connections().shutting_down()) {
       return refuse(503, "draining", "server shutting down");
+    }
+    if (const auto remaining = core_.drain_remaining()) {
+      return refuse(503, "draining", "server draining", drain_retry_after_s(*remaining));
     }
     done_ = true;
     core_.connections().remove(conn_id_);
@@ -141,7 +155,11 @@ class HttpSession final : public Connection, public std::enable_shared_from_this
     res->set(http::field::content_type, "application/json");
     if (r.no_store) res->set(http::field::cache_control, "no-store");
     if (!r.allow.empty()) res->set(http::field::allow, r.allow);
-    if (r.status == 503) res->set(http::field::retry_after, "1");
+    if (r.retry_after_s != 0) {
+      res->set(http::field::retry_after, std::to_string(r.retry_after_s));
+    } else if (r.status == 503) {
+      res->set(http::field::retry_after, "1");
+    }
     res->keep_alive(keep_alive);
     res->body() = std::move(r.body);
     res->prepare_payload();

@@ -6,6 +6,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/post.hpp>
+#include <algorithm>
 #include <future>
 #include <mutex>
 #include <stdexcept>
@@ -70,8 +71,9 @@ void Server::stop() {
   impl_->stopped = true;
   asio::post(impl_->io, [impl = impl_.get()] {
     impl->listener->close();
-    impl->core.connections().shutdown_all();
+    impl->core.shutdown();
   });
+  impl_->core.mark_stopped();
   // Sessions close with 1001 and are cut after a grace period; run() then runs out of
   // work. The deadline only guards against a handler that never completes.
   if (impl_->ran_out.wait_for(std::chrono::seconds(5)) != std::future_status::ready) {
@@ -93,5 +95,19 @@ std::string Server::issue_token(const std::string& user_id, std::chrono::seconds
 }
 
 std::size_t Server::connection_count() const { return impl_->core.connections().live_count(); }
+
+std::int64_t Server::revoke(const std::string& user_id) { return impl_->core.revoke(user_id); }
+
+std::chrono::milliseconds Server::drain(std::chrono::milliseconds window) { return impl_->core.drain(window); }
+
+bool Server::draining() const { return impl_->core.draining(); }
+
+void Server::wait_drained() { impl_->core.wait_drained(); }
+
+bool Server::wait_drained_for(std::chrono::milliseconds timeout) {
+  // Bounded so that a huge timeout cannot overflow the clock arithmetic.
+  const auto bounded = std::min(timeout, std::chrono::milliseconds(std::chrono::hours(24 * 365)));
+  return impl_->core.wait_drained_until(std::chrono::steady_clock::now() + bounded);
+}
 
 }  // namespace herald::server

@@ -26,6 +26,9 @@ CREATE TABLE IF NOT EXISTS user_streams(
   head_id INTEGER NOT NULL DEFAULT 0,
   pruned_through INTEGER NOT NULL DEFAULT 0,
   retained INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS token_revocations(
+  user_id TEXT PRIMARY KEY,
+  revoked_at_ms INTEGER NOT NULL);
 )sql";
 
 struct DbCloser {
@@ -103,6 +106,12 @@ class SqliteStore final : public NotificationStore {
         "SELECT id, created_at_ms, topic, data FROM notifications WHERE user_id = ?1 AND id > ?2 "
         "ORDER BY id LIMIT ?3");
     state_ = prepare("SELECT head_id, pruned_through FROM user_streams WHERE user_id = ?1");
+    revoke_ = prepare(
+        "INSERT INTO token_revocations(user_id, revoked_at_ms) VALUES(?1, ?2) "
+        "ON CONFLICT(user_id) DO UPDATE SET revoked_at_ms = MAX(revoked_at_ms, excluded.revoked_at_ms) "
+        "RETURNING revoked_at_ms");
+    revoked_at_ = prepare("SELECT revoked_at_ms FROM token_revocations WHERE user_id = ?1");
+    latest_revoke_ = prepare("SELECT COALESCE(MAX(revoked_at_ms), 0) FROM token_revocations");
     begin_ = prepare("BEGIN IMMEDIATE");
     commit_ = prepare("COMMIT");
     rollback_ = prepare("ROLLBACK");
@@ -179,6 +188,35 @@ class SqliteStore final : public NotificationStore {
     return s;
   }
 
+  std::int64_t revoke_tokens(const std::string& user_id, std::int64_t at_ms) override {
+    std::lock_guard lock(mutex_);
+    StmtUse use(revoke_.get());
+    bind_text(use.get(), 1, user_id);
+    sqlite3_bind_int64(use.get(), 2, at_ms);
+    if (sqlite3_step(use.get()) != SQLITE_ROW) fail(db_.get(), "revoke");
+    const std::int64_t effective = sqlite3_column_int64(use.get(), 0);
+    // Step to the end so the implicit transaction commits now.
+    if (sqlite3_step(use.get()) != SQLITE_DONE) fail(db_.get(), "revoke");
+    return effective;
+  }
+
+  std::optional<std::int64_t> tokens_revoked_at(const std::string& user_id) override {
+    std::lock_guard lock(mutex_);
+    StmtUse use(revoked_at_.get());
+    bind_text(use.get(), 1, user_id);
+    const int rc = sqlite3_step(use.get());
+    if (rc == SQLITE_ROW) return sqlite3_column_int64(use.get(), 0);
+    if (rc != SQLITE_DONE) fail(db_.get(), "read revocation");
+    return std::nullopt;
+  }
+
+  std::int64_t latest_revoke() override {
+    std::lock_guard lock(mutex_);
+    StmtUse use(latest_revoke_.get());
+    if (sqlite3_step(use.get()) != SQLITE_ROW) fail(db_.get(), "read revocations");
+    return sqlite3_column_int64(use.get(), 0);
+  }
+
  private:
   void prune(const std::string& user_id, std::uint64_t excess) {
     std::uint64_t cut = 0;
@@ -229,8 +267,8 @@ class SqliteStore final : public NotificationStore {
   std::mutex mutex_;
   std::uint64_t retention_;
   Db db_;
-  Stmt insert_, upsert_stream_, cut_, prune_, mark_pruned_, read_after_, state_, begin_, commit_,
-      rollback_;
+  Stmt insert_, upsert_stream_, cut_, prune_, mark_pruned_, read_after_, state_, revoke_, revoked_at_,
+      latest_revoke_, begin_, commit_, rollback_;
 };
 
 }  // namespace

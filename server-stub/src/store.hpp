@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -39,6 +40,16 @@ class NotificationStore {
                                                      std::size_t limit) = 0;
 
   virtual UserStreamState state(const std::string& user_id) = 0;
+
+  /// Records that every token of `user_id` issued at or before `at_ms` (unix ms) is
+  /// revoked. Never moves an earlier revoke back; returns the instant now in effect.
+  virtual std::int64_t revoke_tokens(const std::string& user_id, std::int64_t at_ms) = 0;
+
+  /// The instant recorded by revoke_tokens() for `user_id`; nullopt: never revoked.
+  virtual std::optional<std::int64_t> tokens_revoked_at(const std::string& user_id) = 0;
+
+  /// The latest instant recorded by revoke_tokens() for any user (0: none).
+  virtual std::int64_t latest_revoke() = 0;
 };
 
 /// SQLite store (WAL mode for a file; ":memory:" for a private in-memory database).

@@ -45,6 +45,9 @@ std::string base64url(const unsigned char* data, std::size_t n) {
   return out;
 }
 
+// iat values beyond this (year ~2286) are ignored rather than overflow when scaled.
+constexpr std::int64_t kMaxIatSeconds = std::int64_t{1} << 33;
+
 }  // namespace
 
 const char* to_code(TokenError e) noexcept {
@@ -107,6 +110,18 @@ TokenResult TokenService::verify(std::string_view token) const {
     TokenClaims out;
     out.user_id = sub->get<std::string>();
     out.expires_at = exp->get<std::int64_t>();
+    const auto iat = claims.find("iat");
+    if (iat != claims.end() && iat->is_number_integer()) {
+      const auto iat_s = iat->get<std::int64_t>();
+      if (iat_s >= 0 && iat_s < kMaxIatSeconds) {
+        out.issued_at_ms = iat_s * 1000;
+        const auto iat_ms = claims.find("iat_ms");
+        if (iat_ms != claims.end() && iat_ms->is_number_integer()) {
+          const auto ms = iat_ms->get<std::int64_t>();
+          if (ms >= 0 && ms / 1000 == iat_s) out.issued_at_ms = ms;
+        }
+      }
+    }
     if (!is_valid_user_id(out.user_id)) return TokenError::invalid;
     if (out.expires_at + policy_.leeway.count() < unix_now_s()) return TokenError::expired;
     return out;
@@ -117,12 +132,13 @@ TokenResult TokenService::verify(std::string_view token) const {
 }
 
 std::string TokenService::issue(const std::string& user_id, std::chrono::seconds ttl,
-                                std::int64_t* expires_at) const {
+                                std::int64_t* expires_at, std::optional<std::int64_t> issued_at_ms) const {
   using namespace jwt::params;
-  const std::int64_t now = unix_now_s();
+  const std::int64_t iat_ms = issued_at_ms ? *issued_at_ms : unix_now_ms();
+  const std::int64_t now = iat_ms / 1000;
   const std::int64_t exp = now + ttl.count();
   jwt::jwt_object obj{algorithm("HS256"), secret(policy_.secret)};
-  obj.add_claim("sub", user_id).add_claim("iat", now).add_claim("exp", exp);
+  obj.add_claim("sub", user_id).add_claim("iat", now).add_claim("iat_ms", iat_ms).add_claim("exp", exp);
   if (policy_.issuer) obj.add_claim("iss", *policy_.issuer);
   if (policy_.audience) obj.add_claim("aud", *policy_.audience);
   if (expires_at != nullptr) *expires_at = exp;

@@ -14,6 +14,11 @@ namespace herald::server::detail {
 struct TokenClaims {
   std::string user_id;         ///< `sub`
   std::int64_t expires_at = 0; ///< `exp`, unix seconds
+  /// When the token was issued, unix milliseconds, for revocation checks: the custom
+  /// claim `iat_ms` when present and consistent with `iat`; otherwise the first
+  /// millisecond of the `iat` second (so a revoke in that second covers the token);
+  /// nullopt without a usable `iat` (such a token counts as issued before any revoke).
+  std::optional<std::int64_t> issued_at_ms;
 };
 
 /// Why a token was refused; maps to the handshake's 401 codes.
@@ -44,9 +49,11 @@ class TokenService {
   /// and `sub` (required, a valid user id). A forged token is never told "expired".
   TokenResult verify(std::string_view token) const;
 
-  /// Signs claims sub, iat, exp (= now + ttl), iss/aud when configured.
+  /// Signs claims sub, iat, iat_ms, exp (= iat + ttl), iss/aud when configured.
+  /// `issued_at_ms` (unix ms) defaults to now; iat is its second.
   std::string issue(const std::string& user_id, std::chrono::seconds ttl,
-                    std::int64_t* expires_at = nullptr) const;
+                    std::int64_t* expires_at = nullptr,
+                    std::optional<std::int64_t> issued_at_ms = std::nullopt) const;
 
  private:
   bool signature_ok(std::string_view token) const;

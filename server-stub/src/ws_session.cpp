@@ -16,6 +16,7 @@
 #include <chrono>
 #include <deque>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "frames.hpp"
@@ -71,7 +72,7 @@ class WsSession final : public Connection, public LiveStream, public std::enable
         session_id_(new_session_id()) {}
 
   void start() {
-    conn_id_ = core_.connections().add(weak_from_this());
+    conn_id_ = core_.connections().add(weak_from_this(), ConnectionKind::stream);
     websocket::stream_base::timeout timeout{};
     timeout.handshake_timeout = kHandshakeTimeout;
     // A live client answers our pings, so silence this long means a dead peer.
@@ -90,6 +91,20 @@ class WsSession final : public Connection, public LiveStream, public std::enable
 
   void shutdown() override { close(websocket::close_code::going_away, "server shutting down"); }
 
+  // Streams announce the drain; connections not streaming yet get it after welcome.
+  void on_drain_started(std::chrono::milliseconds reconnect_within) override {
+    if (phase_ == Phase::streaming) send_drain(reconnect_within);
+  }
+
+  void on_drain_ended() override { close(websocket::close_code::going_away, "server draining"); }
+
+  void on_revoked(std::int64_t revoked_at_ms) override {
+    if (phase_ != Phase::streaming) return;
+    // A token issued after the revoke (e.g. a reconnect racing this notice) stays valid.
+    if (issued_at_ms_ && *issued_at_ms_ > revoked_at_ms) return;
+    refuse_revoked();
+  }
+
   void on_live(const StoredNotification& n) override {
     if (phase_ != Phase::streaming || replaying_ || n.id <= last_queued_id_) return;
     last_queued_id_ = n.id;
@@ -105,6 +120,7 @@ class WsSession final : public Connection, public LiveStream, public std::enable
       return finish();
     }
     if (phase_ != Phase::accepting) return;  // shut down meanwhile
+    accepted_ = true;
     if (admission_.claims) {
       begin_stream(*admission_.claims);
     } else {
@@ -178,9 +194,26 @@ class WsSession final : public Connection, public LiveStream, public std::enable
     begin_stream(std::get<TokenClaims>(result));
   }
 
+  void send_drain(std::chrono::milliseconds reconnect_within) {
+    // Window 0: no announcement, the 1001 follows at once.
+    if (drain_sent_ || reconnect_within <= std::chrono::milliseconds(0)) return;
+    drain_sent_ = true;
+    spdlog::info("session {}: drain announced ({} ms)", session_id_, reconnect_within.count());
+    enqueue(encode_drain(reconnect_within.count()));
+  }
+
+  void refuse_revoked() {
+    spdlog::info("session {}: token revoked (4003)", session_id_);
+    enqueue(encode_error("token_revoked", "token revoked"));
+    close(kCloseForbidden, "token_revoked");
+  }
+
   void begin_stream(const TokenClaims& claims) {
+    // Revoked between the handshake check and now, or an auth frame's token.
+    if (core_.is_revoked(claims)) return refuse_revoked();
     phase_ = Phase::streaming;
     user_id_ = claims.user_id;
+    issued_at_ms_ = claims.issued_at_ms;
     core_.connections().subscribe(user_id_, conn_id_, weak_from_this());
     subscribed_ = true;
 
@@ -197,9 +230,11 @@ class WsSession final : public Connection, public LiveStream, public std::enable
     welcome.user_id = user_id_;
     welcome.heartbeat_s = static_cast<std::uint32_t>(core_.options().heartbeat.count());
     welcome.token_expires_at = claims.expires_at;
-    welcome.features = {};  // "reauth" and "drain" are not implemented yet
+    welcome.features = {"drain"};  // "reauth" is not implemented yet
     welcome.resume = plan;
     enqueue(encode_welcome(welcome));
+    // Opened while the server drains (auth-frame clients upgraded before it began).
+    if (const auto remaining = core_.drain_remaining()) send_drain(*remaining);
 
     head_at_welcome_ = plan.head_id;
     pruned_at_welcome_ = state.pruned_through;
@@ -299,7 +334,7 @@ class WsSession final : public Connection, public LiveStream, public std::enable
   // frame); the connection is cut if it does not finish within kCloseGrace.
   void close(std::uint16_t code, std::string_view reason) {
     if (phase_ == Phase::closing || phase_ == Phase::closed) return;
-    const bool accepted = phase_ != Phase::accepting;
+    const bool accepted = accepted_;
     phase_ = Phase::closing;
     close_reason_ = websocket::close_reason(static_cast<websocket::close_code>(code), reason);
     spdlog::info("session {}: closing {} ({})", session_id_, code, reason);
@@ -366,6 +401,9 @@ class WsSession final : public Connection, public LiveStream, public std::enable
   asio::steady_timer cut_timer_;
   std::string session_id_;
   std::string user_id_;
+  std::optional<std::int64_t> issued_at_ms_;
+  bool drain_sent_ = false;
+  bool accepted_ = false;  // the WebSocket handshake completed
   std::uint64_t conn_id_ = 0;
   Phase phase_ = Phase::accepting;
   bool subscribed_ = false;

@@ -89,3 +89,26 @@ TEST(SqliteStore, ZeroRetentionIsRefused) {
 
 }  // namespace
 }  // namespace herald::server::detail
+
+namespace herald::server::detail {
+namespace {
+
+TEST(SqliteStore, RevocationsPersistAndNeverMoveBack) {
+  TempDb db;
+  {
+    auto store = open_sqlite_store(db.path(), 10);
+    EXPECT_FALSE(store->tokens_revoked_at("u1"));
+    EXPECT_EQ(store->latest_revoke(), 0);
+    EXPECT_EQ(store->revoke_tokens("u1", 2000), 2000);
+    EXPECT_EQ(store->revoke_tokens("u1", 1500), 2000);  // an earlier instant changes nothing
+    EXPECT_EQ(store->revoke_tokens("u2", 1000), 1000);
+  }
+  auto store = open_sqlite_store(db.path(), 10);
+  EXPECT_EQ(store->tokens_revoked_at("u1"), 2000);
+  EXPECT_EQ(store->tokens_revoked_at("u2"), 1000);
+  EXPECT_FALSE(store->tokens_revoked_at("u3"));
+  EXPECT_EQ(store->latest_revoke(), 2000);
+}
+
+}  // namespace
+}  // namespace herald::server::detail

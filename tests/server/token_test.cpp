@@ -107,3 +107,34 @@ TEST(TokenService, IssuerAndAudienceWhenConfigured) {
 
 }  // namespace
 }  // namespace herald::server::detail
+
+namespace herald::server::detail {
+namespace {
+
+std::string with_iat(std::int64_t iat, std::optional<std::int64_t> iat_ms) {
+  using namespace jwt::params;
+  jwt::jwt_object obj{algorithm("HS256"), secret("k1-secret")};
+  obj.add_claim("sub", "u1").add_claim("exp", iat + 3600).add_claim("iat", iat);
+  if (iat_ms) obj.add_claim("iat_ms", *iat_ms);
+  return obj.signature();
+}
+
+TEST(TokenService, IssueTimeForRevocationChecks) {
+  const TokenService svc(TokenPolicy{"k1-secret", std::chrono::seconds(5), std::nullopt, std::nullopt});
+  const auto issued = svc.verify(svc.issue("u1", std::chrono::hours(1), nullptr, 1'800'000'000'123));
+  ASSERT_TRUE(std::holds_alternative<TokenClaims>(issued));
+  EXPECT_EQ(std::get<TokenClaims>(issued).issued_at_ms, 1'800'000'000'123);
+  const std::int64_t iat = 1'800'000'000;
+  // Without iat_ms, or with one that contradicts iat: the start of the iat second.
+  for (const auto& ms : {std::optional<std::int64_t>{}, std::optional<std::int64_t>{iat * 1000 + 1000}}) {
+    const auto r = svc.verify(with_iat(iat, ms));
+    ASSERT_TRUE(std::holds_alternative<TokenClaims>(r));
+    EXPECT_EQ(std::get<TokenClaims>(r).issued_at_ms, iat * 1000);
+  }
+  const auto precise = svc.verify(with_iat(iat, iat * 1000 + 999));
+  ASSERT_TRUE(std::holds_alternative<TokenClaims>(precise));
+  EXPECT_EQ(std::get<TokenClaims>(precise).issued_at_ms, iat * 1000 + 999);
+}
+
+}  // namespace
+}  // namespace herald::server::detail

@@ -13,8 +13,15 @@
 //   server.stop();                                 // or let the destructor do it
 //
 // Thread safety: distinct objects: safe. Shared objects: start(), stop(), publish(),
-// issue_token(), port() and connection_count() may be called from any thread,
-// concurrently. The server runs all network I/O on one thread of its own.
+// issue_token(), revoke(), drain(), draining(), wait_drained(), port() and
+// connection_count() may be called from any thread, concurrently. The server runs all
+// network I/O on one thread of its own.
+//
+// Rolling deploys (what herald-server does on SIGTERM):
+//
+//   server.drain(std::chrono::seconds(30));  // streams get {"type":"drain",...}
+//   server.wait_drained();                   // last stream gone, or window over
+//   server.stop();
 // Errors: the constructor throws std::invalid_argument naming the bad field;
 // publish() throws std::invalid_argument on a bad user id, topic or data. No message
 // of any exception, log line or HTTP body contains a token, the JWT secret or the
@@ -60,6 +67,8 @@ struct ServerOptions {
   std::size_t max_queued_frames = 10000;
   /// Outbound bytes queued per connection before it is closed with 4008. Default 16 MiB.
   std::size_t max_queued_bytes = std::size_t{16} << 20;
+  /// Drain window of POST /v1/admin/drain without window_ms. Default 30 s (0..10 min).
+  std::chrono::milliseconds drain_window{30000};
 };
 
 /// The reference server. Owns one I/O thread between start() and stop().
@@ -98,6 +107,35 @@ class Server {
 
   /// Authenticated WebSocket connections currently open (after welcome, until close).
   std::size_t connection_count() const;
+
+  /// Revokes every token of `user_id` issued until now: the revoke instant is stored
+  /// (survives restarts), the user's live streams get an `error` (token_revoked) and
+  /// close 4003, and handshakes with such tokens get 403 token_revoked. Tokens issued
+  /// by this server after revoke() returned stay valid (see docs/protocol.md).
+  /// Returns the revoke instant, unix milliseconds. Same code path as
+  /// POST /v1/users/{user_id}/revoke. Throws std::invalid_argument on a bad user id,
+  /// std::runtime_error when the store fails.
+  std::int64_t revoke(const std::string& user_id);
+
+  /// Starts draining for a rolling deploy: every open stream gets
+  /// {"type":"drain","reconnect_within_ms":<window>} (none when the window is 0), new
+  /// stream handshakes are refused with 503 draining + Retry-After, the admin API keeps
+  /// working (publish still reaches the remaining streams), and the streams still open
+  /// when the window ends are closed with 1001. Idempotent: a later call changes
+  /// nothing (it neither extends nor shortens the window). Returns the time left of the
+  /// window in effect. May be called before start(). Throws std::invalid_argument when
+  /// `window` is outside 0..10 min. Same code path as POST /v1/admin/drain.
+  std::chrono::milliseconds drain(std::chrono::milliseconds window);
+
+  /// True once drain() was called (stays true; stop() alone does not set it).
+  bool draining() const;
+
+  /// Blocks until the server is drained, i.e. drain() was called and either no
+  /// WebSocket connection remains (of any phase) or the window is over, or until stop()
+  /// is called on the started server. Returns at once in those states.
+  void wait_drained();
+  /// As wait_drained(), at most `timeout`; returns false when the timeout passed first.
+  bool wait_drained_for(std::chrono::milliseconds timeout);
 
  private:
   struct Impl;
