@@ -139,6 +139,23 @@ inline std::string welcome_json(std::string_view status = "ok", unsigned heartbe
   return s;
 }
 
+inline std::string caught_up_json(std::uint64_t head_id = 0) {
+  return R"({"type":"caught_up","head_id":)" + std::to_string(head_id) + "}";
+}
+
+inline std::string drain_json(std::chrono::milliseconds reconnect_within) {
+  return R"({"type":"drain","reconnect_within_ms":)" + std::to_string(reconnect_within.count()) + "}";
+}
+
+/// The Log messages in `acts`.
+inline std::vector<std::string> log_messages(const Actions& acts) {
+  std::vector<std::string> out;
+  for (const auto& a : acts) {
+    if (const auto* l = std::get_if<detail::Log>(&a)) out.push_back(l->message);
+  }
+  return out;
+}
+
 inline std::string notification_json(std::uint64_t id) {
   return R"({"type":"notification","id":)" + std::to_string(id) +
          R"(,"created_at":"2026-11-27T10:00:00.123Z","topic":"comment","data":{"n":)" + std::to_string(id) + "}}";
@@ -179,6 +196,18 @@ class LifecycleHarness {
   }
   void activity() { lc_.activity(clock.now(), conn_); }
   Actions timer(TimerKind kind) { return seen(lc_.timer(clock.now(), kind)); }
+  Actions reconnect_now() { return seen(lc_.reconnect_now(clock.now())); }
+
+  // Events of one given connection: with make-before-break two are alive at once, and
+  // conn() follows the newest OpenConnection, so handover tests name the id.
+  Actions connect_failed_on(detail::ConnId c, std::string detail = "connection refused") {
+    return seen(lc_.connect_failed(clock.now(), c, std::move(detail)));
+  }
+  Actions refused_on(detail::ConnId c, unsigned status, std::string error,
+                     std::optional<std::chrono::seconds> retry_after = std::nullopt) {
+    return seen(lc_.handshake_refused(clock.now(), c, detail::HandshakeRefusal{status, std::move(error), retry_after}));
+  }
+  void activity_on(detail::ConnId c) { lc_.activity(clock.now(), c); }
 
   /// Moves the clock to the armed reconnect time and fires the reconnect timer.
   Actions fire_reconnect() {

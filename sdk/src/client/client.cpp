@@ -80,18 +80,22 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
       : options(validated(std::move(o))),
         own_context(std::move(own)),
         strand(asio::make_strand(ex)),
-        tls(asio::ssl::context::tls_client),
         url(stream_url(options.url)),
         lifecycle(lifecycle_config(options), detail::default_random_source(), load_cursor()),
         decoder(options.max_frame_bytes),
         timers{asio::steady_timer(strand), asio::steady_timer(strand), asio::steady_timer(strand),
                asio::steady_timer(strand)},
         flush_timer(strand) {
-    tls.set_verify_mode(asio::ssl::verify_peer);
-    if (options.ca_file.empty()) {
-      tls.set_default_verify_paths();
-    } else {
-      tls.load_verify_file(options.ca_file);
+    if (url.tls) {
+      // Only wss:// needs a TLS context; creating one costs milliseconds in OpenSSL 3,
+      // which adds up for a process that runs thousands of plain clients.
+      tls = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_client);
+      tls->set_verify_mode(asio::ssl::verify_peer);
+      if (options.ca_file.empty()) {
+        tls->set_default_verify_paths();
+      } else {
+        tls->load_verify_file(options.ca_file);
+      }
     }
     metrics.cursor = lifecycle.cursor();
   }
@@ -239,7 +243,7 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
       }
     };
     detail::ConnectionSettings settings{options.connect_timeout, options.max_frame_bytes};
-    auto connection = detail::WsConnection::create(strand, url.tls, tls, std::move(ev), settings);
+    auto connection = detail::WsConnection::create(strand, tls.get(), std::move(ev), settings);
     connections[id] = connection;
     log(LogLevel::debug, "connecting to " + url.host + ":" + url.port + url.target);
     connection->open(url, open.token, open.last_seen_id);
@@ -398,7 +402,7 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
   std::thread thread;
   Strand strand;
-  asio::ssl::context tls;
+  std::unique_ptr<asio::ssl::context> tls;  // wss:// only
   detail::StreamUrl url;
   detail::Lifecycle lifecycle;
   detail::protocol::Decoder decoder;

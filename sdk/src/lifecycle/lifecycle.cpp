@@ -1,6 +1,7 @@
 #include "lifecycle/lifecycle.hpp"
 
 #include <algorithm>
+#include <utility>
 
 namespace herald::detail {
 namespace {
@@ -53,6 +54,7 @@ bool Lifecycle::token_usable(SteadyTime now) const {
 }
 
 Actions Lifecycle::begin_attempt(SteadyTime now) {
+  ended_stable_ = false;
   if (token_usable(now)) return open_connection(now);
   token_.reset();
   token_expires_at_.reset();
@@ -210,10 +212,7 @@ Actions Lifecycle::frame(SteadyTime now, ConnId conn, protocol::DecodeResult dec
     // Move at a random moment inside the window, so a drained fleet spreads out.
     drain_window_ = d->reconnect_within;
     drain_deadline_ = now + d->reconnect_within;
-    const auto upper = static_cast<std::uint64_t>(std::max<std::int64_t>(d->reconnect_within.count(), 0));
-    const auto at = now + std::chrono::milliseconds{static_cast<std::int64_t>(random_upto(upper))};
-    out.emplace_back(ArmTimer{TimerKind::handover, at});
-    out.emplace_back(Log{LogLevel::info, "server is draining; moving within " + std::to_string(upper) + " ms"});
+    schedule_move(out, now);
   } else if (auto* e = std::get_if<protocol::ServerError>(&msg)) {
     out.emplace_back(Log{LogLevel::warn, "server error: " + e->code});
   } else if (auto* u = std::get_if<protocol::Unknown>(&msg)) {
@@ -240,7 +239,10 @@ Actions Lifecycle::closed(SteadyTime now, ConnId conn, std::optional<std::uint16
     heartbeat_ = std::chrono::seconds{handover_->heartbeat_s};
     handover_.reset();
     last_activity_ = now;
-    set_state(out, State::reconnecting, code(errc::closed_by_server), detail);
+    pinged_ = false;
+    drain_window_.reset();
+    drain_deadline_.reset();
+    set_state(out, State::reconnecting, code(close_code ? errc::closed_by_server : errc::connection_lost), detail);
     if (phase_ == Phase::open) out.emplace_back(ArmTimer{TimerKind::liveness, now + heartbeat_});
     return out;
   }
@@ -317,6 +319,9 @@ Actions Lifecycle::timer(SteadyTime now, TimerKind kind) {
 }
 
 Actions Lifecycle::reconnect_now(SteadyTime now) {
+  if (phase_ == Phase::waiting && not_before_ && now < *not_before_) {
+    return {Log{LogLevel::info, "reconnect requested, but the server asked to wait (Retry-After)"}};
+  }
   if (phase_ == Phase::waiting) {
     backoff_.reset();
     failures_ = 0;
@@ -347,8 +352,17 @@ void Lifecycle::forgive_if_stable(SteadyTime now) {
     backoff_.reset();
     failures_ = 0;
     failing_since_.reset();
+    ended_stable_ = true;  // its end is not a failed attempt
   }
   caught_up_at_.reset();
+}
+
+void Lifecycle::schedule_move(Actions& out, SteadyTime now) {
+  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(*drain_deadline_ - now);
+  const auto upper = static_cast<std::uint64_t>(std::max<std::int64_t>(left.count(), 0));
+  const auto at = now + std::chrono::milliseconds{static_cast<std::int64_t>(random_upto(upper))};
+  out.emplace_back(ArmTimer{TimerKind::handover, at});
+  out.emplace_back(Log{LogLevel::info, "server is draining; moving within " + std::to_string(upper) + " ms"});
 }
 
 std::uint64_t Lifecycle::random_upto(std::uint64_t upper) { return std::min(random_(upper), upper); }
@@ -356,7 +370,7 @@ std::uint64_t Lifecycle::random_upto(std::uint64_t upper) { return std::min(rand
 void Lifecycle::retry_later(Actions& out, SteadyTime now, std::error_code why, std::string detail,
                             std::optional<std::chrono::milliseconds> floor) {
   forgive_if_stable(now);
-  ++failures_;
+  if (!std::exchange(ended_stable_, false)) ++failures_;
   if (!failing_since_) failing_since_ = now;
   if (giving_up(now)) {
     fail_permanently(out, code(errc::retries_exhausted), why.message() + (detail.empty() ? "" : " (" + detail + ")"));
@@ -366,9 +380,11 @@ void Lifecycle::retry_later(Actions& out, SteadyTime now, std::error_code why, s
   if (floor) delay = std::max(delay, *floor);
   last_delay_ = delay;
   retry_at(out, now + delay, why, std::move(detail));
+  if (floor) not_before_ = now + *floor;
 }
 
 void Lifecycle::retry_at(Actions& out, SteadyTime at, std::error_code why, std::string detail) {
+  not_before_.reset();
   end_connection(out);
   if (handover_) drop_handover(out, "the current connection ended");
   phase_ = Phase::waiting;

@@ -144,15 +144,15 @@ class Lifecycle {
   std::chrono::milliseconds liveness_limit() const;
   std::uint64_t random_upto(std::uint64_t upper);  ///< random_ clamped to [0, upper]
   void forgive_if_stable(SteadyTime now);
+  void schedule_move(Actions& out, SteadyTime now);  ///< at a random moment before drain_deadline_
   bool token_usable(SteadyTime now) const;
   bool giving_up(SteadyTime now) const;
-  void note_failure(SteadyTime now);
   // make-before-break (lifecycle_handover.cpp)
   Actions start_handover(SteadyTime now, const char* why);
   Actions handover_event(SteadyTime now, ConnId conn, const char* what, bool failed);
   Actions handover_frame(SteadyTime now, protocol::DecodeResult decoded);
   void promote_handover(Actions& out, SteadyTime now);
-  void drop_handover(Actions& out, const std::string& why);
+  void drop_handover(Actions& out, const std::string& why, std::uint16_t close_code = 1000);
   Actions deliver(Notification&& n);
 
   LifecycleConfig config_;
@@ -180,12 +180,15 @@ class Lifecycle {
   bool pinged_ = false;  ///< a ping went out since the last inbound activity
   std::chrono::milliseconds last_delay_{0};
   std::optional<SteadyTime> failing_since_;  ///< start of the current run of failures
+  bool ended_stable_ = false;  ///< the connection that just ended had proved stable
+  std::optional<SteadyTime> not_before_;  ///< Retry-After: no attempt before this
 
   struct Handover {
     ConnId conn = 0;
     bool open = false;
     bool welcomed = false;
     std::uint32_t heartbeat_s = 25;
+    std::optional<SteadyTime> drain_deadline;  ///< a drain announced on it before the switch
   };
   std::optional<Handover> handover_;
   bool handover_wants_token_ = false;

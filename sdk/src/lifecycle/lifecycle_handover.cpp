@@ -18,14 +18,15 @@ Actions Lifecycle::start_handover(SteadyTime now, const char* why) {
     handover_wants_token_ = true;  // token_ready() continues here
     return {FetchToken{}, ArmTimer{TimerKind::token_timeout, now + config_.token_timeout}};
   }
-  handover_ = Handover{++last_conn_id_};
+  handover_.emplace();
+  handover_->conn = ++last_conn_id_;
   return {Log{LogLevel::info, std::string("opening a new connection to switch to (") + why + ")"},
           OpenConnection{handover_->conn, *token_, cursor_}};
 }
 
-void Lifecycle::drop_handover(Actions& out, const std::string& why) {
+void Lifecycle::drop_handover(Actions& out, const std::string& why, std::uint16_t close_code) {
   if (!handover_) return;
-  out.emplace_back(CloseConnection{handover_->conn, 1000, "handover abandoned"});
+  out.emplace_back(CloseConnection{handover_->conn, close_code, close_code == 4004 ? "protocol error" : "handover abandoned"});
   out.emplace_back(Log{LogLevel::warn, "switching connections failed (" + why + "); staying on the current one"});
   handover_.reset();
 }
@@ -46,7 +47,7 @@ Actions Lifecycle::handover_event(SteadyTime /*now*/, ConnId /*conn*/, const cha
 Actions Lifecycle::handover_frame(SteadyTime now, protocol::DecodeResult decoded) {
   Actions out;
   if (!decoded) {
-    drop_handover(out, std::string("malformed frame: ") + protocol::to_string(decoded.error));
+    drop_handover(out, std::string("malformed frame: ") + protocol::to_string(decoded.error), 4004);
     return out;
   }
   auto& msg = decoded.message;
@@ -59,11 +60,15 @@ Actions Lifecycle::handover_frame(SteadyTime now, protocol::DecodeResult decoded
     return out;
   }
   if (!handover_->welcomed) {
-    drop_handover(out, "message before welcome");
+    drop_handover(out, "message before welcome", 4004);
     return out;
   }
   if (auto* n = std::get_if<Notification>(&msg)) return deliver(std::move(*n));
-  if (std::holds_alternative<protocol::CaughtUp>(msg)) promote_handover(out, now);
+  if (std::holds_alternative<protocol::CaughtUp>(msg)) {
+    promote_handover(out, now);
+  } else if (auto* d = std::get_if<protocol::Drain>(&msg)) {
+    handover_->drain_deadline = now + d->reconnect_within;
+  }
   return out;
 }
 
@@ -74,12 +79,17 @@ void Lifecycle::promote_handover(Actions& out, SteadyTime now) {
   out.emplace_back(CancelTimer{TimerKind::handover});
   conn_ = handover_->conn;
   heartbeat_ = std::chrono::seconds{handover_->heartbeat_s};
+  const auto new_drain = handover_->drain_deadline;
   handover_.reset();
   phase_ = Phase::open;
   welcomed_ = true;
   caught_up_at_ = now;
   drain_window_.reset();
   drain_deadline_.reset();
+  if (new_drain && *new_drain > now) {  // the new server is draining too: move on again
+    drain_deadline_ = new_drain;
+    schedule_move(out, now);
+  }
   last_activity_ = now;
   pinged_ = false;
   out.emplace_back(ArmTimer{TimerKind::liveness, now + heartbeat_});

@@ -213,12 +213,12 @@ class Session final : public WsConnection, public std::enable_shared_from_this<S
 
 }  // namespace
 
-std::shared_ptr<WsConnection> WsConnection::create(const asio::any_io_executor& executor, bool tls,
-                                                   asio::ssl::context& tls_context, ConnectionEvents events,
+std::shared_ptr<WsConnection> WsConnection::create(const asio::any_io_executor& executor,
+                                                   asio::ssl::context* tls_context, ConnectionEvents events,
                                                    ConnectionSettings settings) {
-  if (tls) {
+  if (tls_context != nullptr) {
     return std::make_shared<Session<beast::ssl_stream<beast::tcp_stream>>>(executor, std::move(events), settings,
-                                                                            executor, tls_context);
+                                                                            executor, *tls_context);
   }
   return std::make_shared<Session<beast::tcp_stream>>(executor, std::move(events), settings, executor);
 }

@@ -52,9 +52,9 @@ class WsConnection {
   /// No event is delivered after this call.
   virtual void detach() = 0;
 
-  /// `tls_context` is used for wss:// URLs and must outlive the connection.
-  static std::shared_ptr<WsConnection> create(const boost::asio::any_io_executor& executor, bool tls,
-                                              boost::asio::ssl::context& tls_context, ConnectionEvents events,
+  /// A TLS connection when `tls_context` is set (wss://); it must outlive the connection.
+  static std::shared_ptr<WsConnection> create(const boost::asio::any_io_executor& executor,
+                                              boost::asio::ssl::context* tls_context, ConnectionEvents events,
                                               ConnectionSettings settings);
 };
 
