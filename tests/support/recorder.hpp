@@ -7,11 +7,24 @@
 #include <cstdint>
 #include <functional>
 #include <mutex>
+#include <thread>
 #include <vector>
 
 #include "herald/client.hpp"
 
 namespace herald::test {
+
+/// For state that raises no event (a server's connection count, a metric): polls
+/// `pred` every millisecond until it holds or `timeout` passes. Prefer Recorder::wait
+/// wherever a callback announces the change.
+inline bool eventually(const std::function<bool()>& pred, std::chrono::milliseconds timeout = std::chrono::seconds{15}) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!pred()) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds{1});
+  }
+  return true;
+}
 
 class Recorder {
  public:
