@@ -16,6 +16,6 @@ endfunction()
 function(herald_use_asio target)
   target_compile_definitions(${target} PRIVATE
     BOOST_ASIO_SEPARATE_COMPILATION BOOST_BEAST_SEPARATE_COMPILATION
-    BOOST_ASIO_NO_DEPRECATED BOOST_BEAST_USE_STD_STRING_VIEW)
+    BOOST_ASIO_NO_DEPRECATED)
   target_link_libraries(${target} PRIVATE Boost::headers OpenSSL::SSL OpenSSL::Crypto Threads::Threads)
 endfunction()

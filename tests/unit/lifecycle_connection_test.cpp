@@ -387,3 +387,23 @@ TEST_F(LifecycleTest, StopWhileWaitingToReconnectCancelsTheTimer) {
 
 }  // namespace
 }  // namespace herald::test
+
+namespace herald::test {
+namespace {
+
+// The server did not select herald.v1: reported as a protocol violation (the protocol
+// says "fails the attempt as a protocol error"), retried with backoff.
+TEST(LifecycleSubprotocol, MissingSubprotocolIsAProtocolViolationRetriedWithBackoff) {
+  LifecycleHarness h;
+  h.start();
+  h.token("jwt");
+  const auto acts = h.lifecycle().connect_failed(h.clock.now(), h.conn(), "no herald.v1", errc::protocol_violation);
+  const auto state = last_state(acts);
+  ASSERT_TRUE(state);
+  EXPECT_EQ(state->state, State::reconnecting);
+  EXPECT_EQ(state->reason, errc::protocol_violation);
+  EXPECT_TRUE(armed_at(acts, TimerKind::reconnect).has_value());
+}
+
+}  // namespace
+}  // namespace herald::test

@@ -224,10 +224,10 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
         s->execute(s->lifecycle.handshake_refused(now(), id, r));
       }
     };
-    ev.on_connect_failed = [w, id, now](errc, std::string detail) {
+    ev.on_connect_failed = [w, id, now](errc why, std::string detail) {
       if (auto s = w.lock(); s && !s->stopped) {
         s->forget(id);
-        s->execute(s->lifecycle.connect_failed(now(), id, std::move(detail)));
+        s->execute(s->lifecycle.connect_failed(now(), id, std::move(detail), why));
       }
     };
     ev.on_frame = [w, id, now](std::string_view frame, bool binary) {

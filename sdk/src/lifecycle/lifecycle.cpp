@@ -97,11 +97,11 @@ Actions Lifecycle::token_ready(SteadyTime now, std::optional<std::string> token,
   return out;
 }
 
-Actions Lifecycle::connect_failed(SteadyTime now, ConnId conn, std::string detail) {
+Actions Lifecycle::connect_failed(SteadyTime now, ConnId conn, std::string detail, errc why) {
   if (handover_ && conn == handover_->conn) return handover_event(now, conn, detail.c_str(), true);
   if (conn != conn_ || phase_ != Phase::connecting) return {};
   Actions out;
-  retry_later(out, now, code(errc::connect_failed), std::move(detail));
+  retry_later(out, now, code(why), std::move(detail));
   return out;
 }
 

@@ -103,8 +103,9 @@ class Lifecycle {
   /// `expires_at` converted to the steady clock by the driver (nullopt: unknown).
   Actions token_ready(SteadyTime now, std::optional<std::string> token, std::optional<SteadyTime> expires_at,
                       std::string error);
-  /// The TCP/TLS connection or the upgrade failed (no HTTP refusal).
-  Actions connect_failed(SteadyTime now, ConnId conn, std::string detail);
+  /// The TCP/TLS connection or the upgrade failed (no HTTP refusal). `why` is
+  /// connect_failed, or protocol_violation when the server did not select herald.v1.
+  Actions connect_failed(SteadyTime now, ConnId conn, std::string detail, errc why = errc::connect_failed);
   Actions handshake_refused(SteadyTime now, ConnId conn, const HandshakeRefusal& refusal);
   /// The upgrade succeeded; frames follow.
   Actions connected(SteadyTime now, ConnId conn);
