@@ -66,7 +66,7 @@ TEST_F(HandoverTest, DrainArmsTheHandoverTimerAtARandomMomentOfTheWindow) {
   const auto acts = h.frame(kOld, drain_json(30s));
   EXPECT_THAT(names(acts), ElementsAre("Arm(handover)"));
   EXPECT_EQ(armed_at(acts, TimerKind::handover), h.clock.now() + 12'345ms);
-  EXPECT_THAT(h.random().uppers(), ElementsAre(30'000u)) << "the random source is asked with upper = the window";
+  EXPECT_THAT(h.random().uppers(), ElementsAre(25'000u)) << "upper = the window less its last fifth (at most 5 s), left for the switch";
   EXPECT_EQ(h.lifecycle().state(), State::connected);
   EXPECT_FALSE(h.lifecycle().handover_conn());
 }
@@ -85,7 +85,7 @@ TEST_F(HandoverTest, HandoverTimerOpensANewConnectionWithTheCurrentTokenAndCurso
   EXPECT_THAT(log_messages(acts), Contains(HasSubstr("server draining")));
   EXPECT_EQ(h.lifecycle().handover_conn(), kNew);
   EXPECT_EQ(h.lifecycle().state(), State::connected);
-  EXPECT_THAT(h.random().uppers(), ElementsAre(30'000u)) << "no backoff drawn";
+  EXPECT_THAT(h.random().uppers(), ElementsAre(25'000u)) << "no backoff drawn";
   EXPECT_EQ(h.lifecycle().attempts(), 0u);
 }
 
@@ -271,7 +271,7 @@ TEST_F(HandoverTest, NewConnectionRefusedIsForgotten) {
   EXPECT_THAT(names(acts), IsEmpty()) << "refused: nothing to close, no state change";
   EXPECT_THAT(log_messages(acts), Contains(HasSubstr("HTTP 503 draining")));
   EXPECT_FALSE(h.lifecycle().handover_conn());
-  EXPECT_THAT(h.random().uppers(), ElementsAre(30'000u)) << "no backoff";
+  EXPECT_THAT(h.random().uppers(), ElementsAre(25'000u)) << "no backoff";
   EXPECT_EQ(h.lifecycle().attempts(), 0u);
   EXPECT_EQ(h.lifecycle().last_delay(), 0ms);
   expect_old_still_delivers(11);
@@ -294,7 +294,7 @@ TEST_F(HandoverTest, NewConnectionConnectFailedIsForgotten) {
   EXPECT_THAT(names(acts), IsEmpty());
   EXPECT_THAT(log_messages(acts), Contains(HasSubstr("connection refused")));
   EXPECT_FALSE(h.lifecycle().handover_conn());
-  EXPECT_THAT(h.random().uppers(), ElementsAre(30'000u));
+  EXPECT_THAT(h.random().uppers(), ElementsAre(25'000u));
   expect_old_still_delivers(11);
 }
 
@@ -374,7 +374,7 @@ TEST_F(HandoverTest, OldConnectionGoingAwayWhileTheNewOneIsWelcomedPromotesItAtO
   EXPECT_EQ(armed_at(acts, TimerKind::liveness), h.clock.now() + 10s);
   EXPECT_FALSE(h.lifecycle().handover_conn());
   EXPECT_EQ(h.lifecycle().state(), State::connected);
-  EXPECT_THAT(h.random().uppers(), ElementsAre(30'000u)) << "neither backoff nor drain delay drawn";
+  EXPECT_THAT(h.random().uppers(), ElementsAre(25'000u)) << "neither backoff nor drain delay drawn";
 
   EXPECT_THAT(names(h.frame(kNew, notification_json(12))), ElementsAre("Deliver#12"));
   EXPECT_THAT(names(h.frame(kNew, caught_up_json(12))), IsEmpty()) << "its caught_up is now an ordinary one";
@@ -398,7 +398,7 @@ TEST_F(HandoverTest, OldConnectionLostWhileTheNewOneIsStillConnectingMakesItTheC
   EXPECT_THAT(names(welcome), ElementsAre("Arm(liveness)", "State(connected)"));
   EXPECT_EQ(armed_at(welcome, TimerKind::liveness), h.clock.now() + 10s);
   EXPECT_THAT(names(h.frame(kNew, notification_json(11))), ElementsAre("Deliver#11"));
-  EXPECT_THAT(h.random().uppers(), ElementsAre(30'000u));
+  EXPECT_THAT(h.random().uppers(), ElementsAre(25'000u));
 }
 
 TEST_F(HandoverTest, NewConnectionFailingAfterTakingOverBacksOff) {
@@ -525,7 +525,7 @@ TEST_F(HandoverTest, GoingAwayAfterAFailedSwitchReconnectsWithinWhatIsLeftOfTheW
   h.random().script({7'000});
   const auto acts = h.closed(kOld, 1001, "draining");
   EXPECT_THAT(names(acts), ElementsAre("Cancel(liveness)", "Cancel(handover)", "Arm(reconnect)", "State(reconnecting)"));
-  EXPECT_THAT(h.random().uppers(), ElementsAre(30'000u, 22'000u)) << "upper = deadline - now";
+  EXPECT_THAT(h.random().uppers(), ElementsAre(25'000u, 22'000u)) << "upper = deadline - now";
   EXPECT_EQ(armed_at(acts, TimerKind::reconnect), t0 + 15s);
   EXPECT_EQ(last_state(acts)->next_attempt_at, t0 + 15s);
   EXPECT_EQ(last_state(acts)->reason, errc::closed_by_server);
@@ -544,7 +544,7 @@ TEST_F(HandoverTest, GoingAwayBeforeTheSwitchTimerReconnectsWithinWhatIsLeftOfTh
   h.frame(kOld, drain_json(30s));
   h.clock.set(t0 + 29s);
   const auto acts = h.closed(kOld, 1001);
-  EXPECT_THAT(h.random().uppers(), ElementsAre(30'000u, 1'000u));
+  EXPECT_THAT(h.random().uppers(), ElementsAre(25'000u, 1'000u));
   EXPECT_EQ(armed_at(acts, TimerKind::reconnect), t0 + 29s + 800ms);
   EXPECT_EQ(h.lifecycle().last_delay(), 800ms);
 }

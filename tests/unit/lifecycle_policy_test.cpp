@@ -536,7 +536,7 @@ TEST_F(LastDelayTest, EqualsTheDrainWindowDelay) {
   const auto acts = h.closed(1001);
   EXPECT_EQ(h.lifecycle().last_delay(), 3'333ms);
   EXPECT_EQ(delay_ms(acts, h.clock.now()), 3'333);
-  EXPECT_THAT(h.random().uppers(), ElementsAre(30'000u, 26'000u));
+  EXPECT_THAT(h.random().uppers(), ElementsAre(25'000u, 26'000u));
 }
 
 TEST_F(LastDelayTest, KeepsTheLastDelayAfterTheReconnectFired) {

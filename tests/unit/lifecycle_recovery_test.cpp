@@ -95,7 +95,7 @@ TEST_F(RecoveryTest, DrainSchedulesASwitchAtARandomMomentOfTheWindow) {
   const auto acts = h.frame(R"({"type":"drain","reconnect_within_ms":30000})");
   EXPECT_THAT(names(acts), ElementsAre("Arm(handover)"));
   EXPECT_EQ(armed_at(acts, TimerKind::handover), h.clock.now() + 20'000ms);
-  EXPECT_THAT(h.random().uppers(), ElementsAre(30'000u));
+  EXPECT_THAT(h.random().uppers(), ElementsAre(25'000u));
 }
 
 TEST_F(RecoveryTest, GoingAwayInsideADrainWindowReconnectsAtARandomMomentOfTheWindow) {
@@ -106,7 +106,7 @@ TEST_F(RecoveryTest, GoingAwayInsideADrainWindowReconnectsAtARandomMomentOfTheWi
   const auto acts = h.closed(1001, "draining");
   EXPECT_THAT(names(acts), ElementsAre("Cancel(liveness)", "Cancel(handover)", "Arm(reconnect)", "State(reconnecting)"));
   EXPECT_EQ(armed_at(acts, TimerKind::reconnect), h.clock.now() + 12'345ms);
-  EXPECT_THAT(h.random().uppers(), ElementsAre(30'000u, 20'000u)) << "what is left of the window";
+  EXPECT_THAT(h.random().uppers(), ElementsAre(25'000u, 20'000u)) << "what is left of the window";
   EXPECT_EQ(h.lifecycle().attempts(), 0u) << "a drain is not a failure";
 }
 

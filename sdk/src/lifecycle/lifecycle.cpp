@@ -358,8 +358,11 @@ void Lifecycle::forgive_if_stable(SteadyTime now) {
 }
 
 void Lifecycle::schedule_move(Actions& out, SteadyTime now) {
+  // The last fifth of the window (at most 5 s) is left for the switch itself: a move
+  // that starts at the very end cannot finish before the server closes the old one.
   const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(*drain_deadline_ - now);
-  const auto upper = static_cast<std::uint64_t>(std::max<std::int64_t>(left.count(), 0));
+  const auto margin = std::min(left / 5, std::chrono::milliseconds{5000});
+  const auto upper = static_cast<std::uint64_t>(std::max<std::int64_t>((left - margin).count(), 0));
   const auto at = now + std::chrono::milliseconds{static_cast<std::int64_t>(random_upto(upper))};
   out.emplace_back(ArmTimer{TimerKind::handover, at});
   out.emplace_back(Log{LogLevel::info, "server is draining; moving within " + std::to_string(upper) + " ms"});
