@@ -17,10 +17,13 @@ if [[ "${HERALD_SANITIZERS:-1}" == 1 ]]; then
   for san in "address,undefined" "thread"; do
     dir="$build-${san%%,*}"
     echo "== sanitizer build: $san ($dir)"
+    # -O1 -g1: line tables for readable reports at a fraction of the compile time of
+    # full debug info. Not -Werror: GCC's instrumentation raises false positives
+    # (maybe-uninitialized inside libstdc++); the plain build keeps warnings fatal.
     HERALD_BUILD_DIR=$dir "$root/scripts/build.sh" -DHERALD_SANITIZE="$san" -DHERALD_BUILD_EXAMPLES=OFF \
-      -DCMAKE_BUILD_TYPE=RelWithDebInfo
+      -DHERALD_WERROR=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1"
     echo "== tests under $san"
-    # The demo and the replay of the fuzz corpus run in the plain build only.
+    # The demo runs in the plain build only.
     TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
     UBSAN_OPTIONS="halt_on_error=1 print_stacktrace=1" \
     ASAN_OPTIONS="detect_leaks=1" \
