@@ -67,7 +67,6 @@ Actions Lifecycle::open_connection(SteadyTime /*now*/) {
   phase_ = Phase::connecting;
   welcomed_ = false;
   caught_up_at_.reset();
-  drain_window_.reset();
   drain_deadline_.reset();
   return {OpenConnection{conn_, *token_, cursor_}};
 }
@@ -210,7 +209,6 @@ Actions Lifecycle::frame(SteadyTime now, ConnId conn, protocol::DecodeResult dec
     out.emplace_back(Log{LogLevel::debug, "caught up at head " + std::to_string(c->head_id)});
   } else if (auto* d = std::get_if<protocol::Drain>(&msg)) {
     // Move at a random moment inside the window, so a drained fleet spreads out.
-    drain_window_ = d->reconnect_within;
     drain_deadline_ = now + d->reconnect_within;
     schedule_move(out, now);
   } else if (auto* e = std::get_if<protocol::ServerError>(&msg)) {
@@ -240,7 +238,6 @@ Actions Lifecycle::closed(SteadyTime now, ConnId conn, std::optional<std::uint16
     handover_.reset();
     last_activity_ = now;
     pinged_ = false;
-    drain_window_.reset();
     drain_deadline_.reset();
     set_state(out, State::reconnecting, code(close_code ? errc::closed_by_server : errc::connection_lost), detail);
     if (phase_ == Phase::open) out.emplace_back(ArmTimer{TimerKind::liveness, now + heartbeat_});

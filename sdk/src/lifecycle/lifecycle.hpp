@@ -176,7 +176,6 @@ class Lifecycle {
   SteadyTime last_activity_{};
   bool welcomed_ = false;
   std::optional<SteadyTime> caught_up_at_;
-  std::optional<std::chrono::milliseconds> drain_window_;
   std::optional<SteadyTime> drain_deadline_;
   bool pinged_ = false;  ///< a ping went out since the last inbound activity
   std::chrono::milliseconds last_delay_{0};

@@ -84,7 +84,6 @@ void Lifecycle::promote_handover(Actions& out, SteadyTime now) {
   phase_ = Phase::open;
   welcomed_ = true;
   caught_up_at_ = now;
-  drain_window_.reset();
   drain_deadline_.reset();
   if (new_drain && *new_drain > now) {  // the new server is draining too: move on again
     drain_deadline_ = new_drain;
