@@ -48,7 +48,7 @@ void check_lifecycle(std::string_view frame) {
   Lifecycle lc(LifecycleConfig{}, [](std::uint64_t upper) { return upper / 2; }, kCursor);
   const SteadyTime t0{std::chrono::hours{1}};
   (void)lc.start(t0);
-  (void)lc.token_ready(t0, std::string("tok"), std::nullopt, {});
+  (void)lc.token_ready(t0, std::string("tok"), std::nullopt, std::nullopt, {});
   (void)lc.connected(t0, 1);
   protocol::Decoder welcome_decoder;
   (void)lc.frame(t0, 1, welcome_decoder.decode(R"({"type":"welcome","resume":{"status":"ok"}})"));

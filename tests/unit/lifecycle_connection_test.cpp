@@ -97,7 +97,8 @@ TEST_F(LifecycleTest, TokenTimeoutReconnectsWithTokenFetchFailed) {
 
 TEST_F(LifecycleTest, ExpiredTokenFromTheProviderIsNeverUsed) {
   h.start();
-  const auto acts = h.token("old", h.clock.now() + 5s);  // expires_at == now + margin
+  // A 60 s token with 5 s left: inside the margin (5 s, or a fifth of a shorter life).
+  const auto acts = h.token("old", h.clock.now() + 5s, h.clock.now() - 55s);
   EXPECT_EQ(count<detail::OpenConnection>(acts), 0u);
   const auto state = last_state(acts);
   ASSERT_TRUE(state);
@@ -107,7 +108,7 @@ TEST_F(LifecycleTest, ExpiredTokenFromTheProviderIsNeverUsed) {
 
 TEST_F(LifecycleTest, TokenJustOutsideTheMarginIsUsed) {
   h.start();
-  EXPECT_EQ(count<detail::OpenConnection>(h.token("ok", h.clock.now() + 5s + 1ms)), 1u);
+  EXPECT_EQ(count<detail::OpenConnection>(h.token("ok", h.clock.now() + 5s + 1ms, h.clock.now() - 55s)), 1u);
 }
 
 TEST_F(LifecycleTest, CachedTokenIsReusedWhileValid) {
@@ -338,7 +339,7 @@ TEST_F(LifecycleTest, StopClosesTheConnectionAndReportsStopped) {
   h.bring_up();
   const auto acts = h.stop();
   EXPECT_THAT(names(acts), ElementsAre("Close#1/1000", "Cancel(reconnect)", "Cancel(token_timeout)", "Cancel(liveness)", "Cancel(handover)",
-                                       "State(stopped)"));
+                                       "Cancel(refresh)", "Cancel(reauth)", "Cancel(handover_timeout)", "State(stopped)"));
   EXPECT_FALSE(last_state(acts)->reason) << "stop() is not an error";
   EXPECT_EQ(h.lifecycle().state(), State::stopped);
 }
@@ -346,12 +347,13 @@ TEST_F(LifecycleTest, StopClosesTheConnectionAndReportsStopped) {
 TEST_F(LifecycleTest, StopWhileFetchingATokenHasNoConnectionToClose) {
   h.start();
   EXPECT_THAT(names(h.stop()),
-              ElementsAre("Cancel(reconnect)", "Cancel(token_timeout)", "Cancel(liveness)", "Cancel(handover)", "State(stopped)"));
+              ElementsAre("Cancel(reconnect)", "Cancel(token_timeout)", "Cancel(liveness)", "Cancel(handover)",
+                          "Cancel(refresh)", "Cancel(reauth)", "Cancel(handover_timeout)", "State(stopped)"));
 }
 
 TEST_F(LifecycleTest, StopBeforeStartStopsForGood) {
   EXPECT_THAT(names(h.stop()), ElementsAre("Cancel(reconnect)", "Cancel(token_timeout)", "Cancel(liveness)", "Cancel(handover)",
-                                           "State(stopped)"));
+                                           "Cancel(refresh)", "Cancel(reauth)", "Cancel(handover_timeout)", "State(stopped)"));
   EXPECT_THAT(h.start(), IsEmpty());
 }
 
@@ -381,7 +383,7 @@ TEST_F(LifecycleTest, StopWhileWaitingToReconnectCancelsTheTimer) {
   h.bring_up();
   h.closed(std::nullopt);
   const auto acts = h.stop();
-  EXPECT_THAT(names(acts), ElementsAre("Cancel(reconnect)", "Cancel(token_timeout)", "Cancel(liveness)", "Cancel(handover)", "State(stopped)"));
+  EXPECT_THAT(names(acts), ElementsAre("Cancel(reconnect)", "Cancel(token_timeout)", "Cancel(liveness)", "Cancel(handover)", "Cancel(refresh)", "Cancel(reauth)", "Cancel(handover_timeout)", "State(stopped)"));
   EXPECT_THAT(h.fire_reconnect(), IsEmpty());
 }
 

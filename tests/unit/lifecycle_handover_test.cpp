@@ -76,7 +76,7 @@ TEST_F(HandoverTest, HandoverTimerOpensANewConnectionWithTheCurrentTokenAndCurso
   h.frame(kOld, notification_json(11));
   h.frame(kOld, notification_json(12));
   const auto acts = drain_and_fire();
-  EXPECT_THAT(names(acts), ElementsAre("Open#2")) << "the token is still usable: no FetchToken";
+  EXPECT_THAT(names(acts), ElementsAre("Open#2", "Arm(handover_timeout)")) << "the token is still usable: no FetchToken";
   const auto open = find<detail::OpenConnection>(acts);
   ASSERT_TRUE(open);
   EXPECT_EQ(open->conn, kNew);
@@ -107,7 +107,7 @@ TEST_F(HandoverTest, HandoverFetchesATokenFirstWhenTheCachedOneIsNoLongerUsable)
   h.frame(kOld, notification_json(11));  // the old connection keeps delivering meanwhile
   h.clock.advance(1s);
   const auto ready = h.token("fresh", h.clock.now() + 1h);
-  EXPECT_THAT(names(ready), ElementsAre("Cancel(token_timeout)", "Open#2"));
+  EXPECT_THAT(names(ready), ElementsAre("Cancel(token_timeout)", "Arm(refresh)", "Open#2", "Arm(handover_timeout)"));
   const auto open = find<detail::OpenConnection>(ready);
   ASSERT_TRUE(open);
   EXPECT_EQ(open->token, "fresh");
@@ -124,6 +124,7 @@ TEST_F(HandoverTest, HandoverTokenFetchFailureKeepsTheCurrentConnection) {
   h.frame(welcome_json());
   h.clock.set(t0 + 56s);
   h.activity();
+  h.random().clear_uppers();  // the refresh spread drawn when the token came
   ASSERT_THAT(names(h.reconnect_now()), ElementsAre("FetchToken", "Arm(token_timeout)"));
   const auto acts = h.token_failed("provider down");
   EXPECT_THAT(names(acts), ElementsAre("Cancel(token_timeout)"));
@@ -158,7 +159,7 @@ TEST_F(HandoverTest, SwitchAtTheNewConnectionsCaughtUpClosesTheOldOneWithoutASta
   EXPECT_THAT(h.frame(kNew, welcome_json("ok", 10)), IsEmpty()) << "no State(connected) again";
   h.clock.advance(2s);
   const auto acts = h.frame(kNew, caught_up_json(57));
-  EXPECT_THAT(names(acts), ElementsAre("Close#1/1000", "Cancel(handover)", "Arm(liveness)"));
+  EXPECT_THAT(names(acts), ElementsAre("Close#1/1000", "Cancel(handover)", "Cancel(handover_timeout)", "Arm(liveness)"));
   EXPECT_EQ(count<detail::ReportState>(acts), 0u) << "the application sees no state change";
   const auto close = find<detail::CloseConnection>(acts);
   ASSERT_TRUE(close);
@@ -210,7 +211,7 @@ TEST_F(HandoverTest, NewConnectionReplayOfIdsAtOrBelowTheCursorIsDropped) {
   h.frame(kOld, notification_json(13));  // the old one ran ahead while the new one replays
   new_welcomed();
   for (std::uint64_t id : {12u, 13u}) EXPECT_THAT(h.frame(kNew, notification_json(id)), IsEmpty()) << id;
-  EXPECT_THAT(names(h.frame(kNew, caught_up_json(13))), ElementsAre("Close#1/1000", "Cancel(handover)", "Arm(liveness)"));
+  EXPECT_THAT(names(h.frame(kNew, caught_up_json(13))), ElementsAre("Close#1/1000", "Cancel(handover)", "Cancel(handover_timeout)", "Arm(liveness)"));
   EXPECT_EQ(h.lifecycle().duplicates_dropped(), 2u);
 }
 
@@ -268,7 +269,7 @@ TEST_F(HandoverTest, NewConnectionRefusedIsForgotten) {
   live();
   drain_and_fire();
   const auto acts = h.refused_on(kNew, 503, "draining", 5s);
-  EXPECT_THAT(names(acts), IsEmpty()) << "refused: nothing to close, no state change";
+  EXPECT_THAT(names(acts), ElementsAre("Cancel(handover_timeout)")) << "refused: nothing to close, no state change";
   EXPECT_THAT(log_messages(acts), Contains(HasSubstr("HTTP 503 draining")));
   EXPECT_FALSE(h.lifecycle().handover_conn());
   EXPECT_THAT(h.random().uppers(), ElementsAre(25'000u)) << "no backoff";
@@ -282,7 +283,7 @@ TEST_F(HandoverTest, NewConnectionRefusedIsForgotten) {
 TEST_F(HandoverTest, NewConnectionRefusedPermanentlyIsOnlyForgottenToo) {
   live();
   drain_and_fire();
-  EXPECT_THAT(names(h.refused_on(kNew, 403, "token_revoked")), IsEmpty());
+  EXPECT_THAT(names(h.refused_on(kNew, 403, "token_revoked")), ElementsAre("Cancel(handover_timeout)"));
   EXPECT_FALSE(h.lifecycle().handover_conn());
   expect_old_still_delivers(11);
 }
@@ -291,7 +292,7 @@ TEST_F(HandoverTest, NewConnectionConnectFailedIsForgotten) {
   live();
   drain_and_fire();
   const auto acts = h.connect_failed_on(kNew, "connection refused");
-  EXPECT_THAT(names(acts), IsEmpty());
+  EXPECT_THAT(names(acts), ElementsAre("Cancel(handover_timeout)"));
   EXPECT_THAT(log_messages(acts), Contains(HasSubstr("connection refused")));
   EXPECT_FALSE(h.lifecycle().handover_conn());
   EXPECT_THAT(h.random().uppers(), ElementsAre(25'000u));
@@ -314,7 +315,7 @@ TEST_P(HandoverCloseTest, NewConnectionClosedBeforeCaughtUpIsForgotten) {
     h.frame(kNew, notification_json(11));
   }
   const auto acts = h.closed(kNew, GetParam().code, "bye");
-  EXPECT_THAT(names(acts), IsEmpty()) << "already closed: no CloseConnection, no state change";
+  EXPECT_THAT(names(acts), ElementsAre("Cancel(handover_timeout)")) << "already closed: no CloseConnection, no state change";
   EXPECT_FALSE(h.lifecycle().handover_conn());
   EXPECT_EQ(h.lifecycle().attempts(), 0u);
   expect_old_still_delivers(12);
@@ -338,7 +339,7 @@ TEST_F(HandoverTest, MalformedFrameOnTheNewConnectionClosesItWith4004AndKeepsThe
   drain_and_fire();
   new_welcomed();
   const auto acts = h.frame(kNew, R"({"type":"notification","id":"42"})");
-  EXPECT_THAT(names(acts), ElementsAre("Close#2/4004"));
+  EXPECT_THAT(names(acts), ElementsAre("Close#2/4004", "Cancel(handover_timeout)"));
   EXPECT_EQ(count<detail::Deliver>(acts), 0u);
   EXPECT_FALSE(h.lifecycle().handover_conn());
   EXPECT_EQ(h.lifecycle().attempts(), 0u);
@@ -351,7 +352,7 @@ TEST_F(HandoverTest, MessageBeforeWelcomeOnTheNewConnectionClosesItWith4004AndKe
   drain_and_fire();
   h.connected(kNew);
   const auto acts = h.frame(kNew, notification_json(11));
-  EXPECT_THAT(names(acts), ElementsAre("Close#2/4004"));
+  EXPECT_THAT(names(acts), ElementsAre("Close#2/4004", "Cancel(handover_timeout)"));
   EXPECT_EQ(count<detail::Deliver>(acts), 0u) << "nothing from an unwelcomed connection reaches the application";
   EXPECT_FALSE(h.lifecycle().handover_conn());
   expect_old_still_delivers(11);
@@ -368,7 +369,7 @@ TEST_F(HandoverTest, OldConnectionGoingAwayWhileTheNewOneIsWelcomedPromotesItAtO
   const auto acts = h.closed(kOld, 1001, "going away");
   // (The Close#1 is for a connection that is gone already; the driver ignores ids it
   // has forgotten.)
-  EXPECT_THAT(names(acts), ElementsAre("Close#1/1000", "Cancel(handover)", "Arm(liveness)"));
+  EXPECT_THAT(names(acts), ElementsAre("Close#1/1000", "Cancel(handover)", "Cancel(handover_timeout)", "Arm(liveness)"));
   EXPECT_EQ(count<detail::ReportState>(acts), 0u) << "no state change";
   EXPECT_FALSE(armed_at(acts, TimerKind::reconnect));
   EXPECT_EQ(armed_at(acts, TimerKind::liveness), h.clock.now() + 10s);
@@ -386,7 +387,7 @@ TEST_F(HandoverTest, OldConnectionLostWhileTheNewOneIsStillConnectingMakesItTheC
   drain_and_fire();
   h.clock.advance(1s);
   const auto acts = h.closed(kOld, 1001, "going away");
-  EXPECT_THAT(names(acts), ElementsAre("Cancel(liveness)", "Cancel(handover)", "State(reconnecting)"));
+  EXPECT_THAT(names(acts), ElementsAre("Cancel(liveness)", "Cancel(handover)", "Cancel(handover_timeout)", "State(reconnecting)"));
   EXPECT_EQ(last_state(acts)->reason, errc::closed_by_server);
   EXPECT_FALSE(last_state(acts)->next_attempt_at) << "the attempt is under way already";
   EXPECT_EQ(count<detail::OpenConnection>(acts), 0u);
@@ -418,7 +419,7 @@ TEST_F(HandoverTest, OldConnectionLostWhileTheNewOneIsOpenButNotWelcomed) {
   h.connected(kNew);
   h.clock.advance(1s);
   const auto acts = h.closed(kOld, std::nullopt);
-  EXPECT_THAT(names(acts), ElementsAre("Cancel(liveness)", "Cancel(handover)", "State(reconnecting)", "Arm(liveness)"));
+  EXPECT_THAT(names(acts), ElementsAre("Cancel(liveness)", "Cancel(handover)", "Cancel(handover_timeout)", "State(reconnecting)", "Arm(liveness)"));
   EXPECT_EQ(last_state(acts)->reason, errc::connection_lost)
       << "a lost transport is reported as connection_lost, as without a switch under way";
   EXPECT_EQ(armed_at(acts, TimerKind::liveness), h.clock.now() + 25s);
@@ -497,7 +498,7 @@ TEST_F(HandoverTest, ProtocolErrorOnTheOldConnectionDuringASwitchAbandonsBoth) {
   h.random().script({300});
   const auto acts = h.frame(kOld, "not json");
   EXPECT_THAT(names(acts), ElementsAre("Close#1/4004", "Cancel(liveness)", "Cancel(handover)", "Close#2/1000",
-                                       "Arm(reconnect)", "State(reconnecting)"));
+                                       "Cancel(handover_timeout)", "Arm(reconnect)", "State(reconnecting)"));
   EXPECT_EQ(armed_at(acts, TimerKind::reconnect), h.clock.now() + 300ms);
   EXPECT_FALSE(h.lifecycle().handover_conn());
   EXPECT_THAT(h.connected(kNew), IsEmpty());
@@ -507,7 +508,7 @@ TEST_F(HandoverTest, StopDuringASwitchClosesBothConnections) {
   live();
   drain_and_fire();
   EXPECT_THAT(names(h.stop()), ElementsAre("Close#1/1000", "Close#2/1000", "Cancel(reconnect)", "Cancel(token_timeout)",
-                                           "Cancel(liveness)", "Cancel(handover)", "State(stopped)"));
+                                           "Cancel(liveness)", "Cancel(handover)", "Cancel(refresh)", "Cancel(reauth)", "Cancel(handover_timeout)", "State(stopped)"));
   EXPECT_FALSE(h.lifecycle().handover_conn());
   EXPECT_THAT(h.connected(kNew), IsEmpty());
   EXPECT_THAT(h.frame(kNew, welcome_json()), IsEmpty());

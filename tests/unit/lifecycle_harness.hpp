@@ -32,6 +32,9 @@ inline const char* timer_name(TimerKind k) {
     case TimerKind::token_timeout: return "token_timeout";
     case TimerKind::liveness: return "liveness";
     case TimerKind::handover: return "handover";
+    case TimerKind::refresh: return "refresh";
+    case TimerKind::reauth: return "reauth";
+    case TimerKind::handover_timeout: return "handover_timeout";
   }
   return "?";
 }
@@ -67,6 +70,8 @@ inline std::string name_of(const Action& a) {
           return std::string("Cancel(") + timer_name(x.kind) + ")";
         } else if constexpr (std::is_same_v<T, detail::SendPing>) {
           return "Ping#" + std::to_string(x.conn);
+        } else if constexpr (std::is_same_v<T, detail::SendReauth>) {
+          return "Reauth#" + std::to_string(x.conn);
         } else if constexpr (std::is_same_v<T, detail::Deliver>) {
           return "Deliver#" + std::to_string(x.notification.id);
         } else if constexpr (std::is_same_v<T, detail::ReportState>) {
@@ -178,10 +183,13 @@ class LifecycleHarness {
 
   Actions start() { return seen(lc_.start(clock.now())); }
   Actions stop() { return seen(lc_.stop(clock.now())); }
-  Actions token(std::string value = "tok", std::optional<detail::SteadyTime> expires_at = std::nullopt) {
-    return seen(lc_.token_ready(clock.now(), std::move(value), expires_at, {}));
+  Actions token(std::string value = "tok", std::optional<detail::SteadyTime> expires_at = std::nullopt,
+                std::optional<detail::SteadyTime> issued_at = std::nullopt) {
+    return seen(lc_.token_ready(clock.now(), std::move(value), expires_at, issued_at, {}));
   }
-  Actions token_failed(std::string error) { return seen(lc_.token_ready(clock.now(), std::nullopt, std::nullopt, std::move(error))); }
+  Actions token_failed(std::string error) {
+    return seen(lc_.token_ready(clock.now(), std::nullopt, std::nullopt, std::nullopt, std::move(error)));
+  }
   Actions connected() { return connected(conn_); }
   Actions connected(detail::ConnId c) { return seen(lc_.connected(clock.now(), c)); }
   Actions connect_failed(std::string detail = "connection refused") { return seen(lc_.connect_failed(clock.now(), conn_, std::move(detail))); }

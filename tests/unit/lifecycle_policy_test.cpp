@@ -106,7 +106,7 @@ TEST_F(ReconnectNowTest, WhileConnectedSwitchesToANewConnectionWithoutAStateChan
   c.frame(welcome_json());
   c.frame(notification_json(8));
   const auto acts = c.reconnect_now();
-  EXPECT_THAT(names(acts), ElementsAre("Open#2"));
+  EXPECT_THAT(names(acts), ElementsAre("Open#2", "Arm(handover_timeout)"));
   EXPECT_THAT(log_messages(acts), Contains(HasSubstr("reconnect requested")));
   const auto open = find<detail::OpenConnection>(acts);
   ASSERT_TRUE(open);
@@ -119,7 +119,7 @@ TEST_F(ReconnectNowTest, WhileConnectedSwitchesToANewConnectionWithoutAStateChan
   c.connected(2);
   c.frame(2, welcome_json());
   const auto sw = c.frame(2, caught_up_json());
-  EXPECT_THAT(names(sw), ElementsAre("Close#1/1000", "Cancel(handover)", "Arm(liveness)"));
+  EXPECT_THAT(names(sw), ElementsAre("Close#1/1000", "Cancel(handover)", "Cancel(handover_timeout)", "Arm(liveness)"));
   EXPECT_EQ(count<detail::ReportState>(sw), 0u);
   EXPECT_EQ(c.lifecycle().state(), State::connected);
 }
@@ -180,7 +180,8 @@ TEST(MaxAttemptsTest, TheThirdConsecutiveFailureStopsWithRetriesExhausted) {
   const auto acts = h.connect_failed("connection refused");
   // (Close#3 names the attempt that just failed; the driver ignores ids it forgot.)
   EXPECT_THAT(names(acts), ElementsAre("Close#3/1000", "Cancel(liveness)", "Cancel(handover)", "Cancel(reconnect)",
-                                       "Cancel(token_timeout)", "State(stopped)"));
+                                       "Cancel(token_timeout)", "Cancel(refresh)", "Cancel(reauth)",
+                                       "Cancel(handover_timeout)", "State(stopped)"));
   expect_retries_exhausted(acts);
   EXPECT_THAT(last_state(acts)->detail, HasSubstr("connection refused"));
   EXPECT_THAT(h.random().uppers(), ElementsAre(500u, 1000u)) << "no delay drawn for the failure that gives up";

@@ -118,6 +118,29 @@ struct ClientOptions {
   std::string ca_file;
   /// How often buffered cursor writes are flushed. Default 1 s.
   std::chrono::milliseconds cursor_flush_interval{1'000};
+
+  /// Proactive token refresh. A token whose expiry is known (Token::expires_at, else the
+  /// JWT's `exp`) is replaced before it expires, without the application seeing a state
+  /// change, a gap or a duplicate: in-band (`reauth`) when the server advertises it,
+  /// otherwise by make-before-break (a second connection with the new token and the
+  /// cursor, switched to at its catch-up). The refresh falls at
+  /// `token_refresh_at` × lifetime (iat → exp; a token without `iat` counts from its
+  /// arrival), or `token_refresh_interval` after issue when that is set, moved by a
+  /// random ±`token_refresh_spread` × lifetime, and never later than 30 s before expiry
+  /// (a token shorter than 2 minutes: never later than 75 % into its life). Failed or
+  /// timed-out fetches are retried with backoff while the current token is valid; a
+  /// refresh that falls due while disconnected makes the next attempt fetch first. No
+  /// attempt is ever made with a token known to be expired. Default on.
+  bool token_refresh = true;
+  /// Fraction of the token's lifetime at which it is refreshed, in (0, 1). Default 0.75
+  /// (45 minutes for a one-hour token).
+  double token_refresh_at = 0.75;
+  /// When positive: refresh this long after the token was issued instead (still never
+  /// later than the deadline above). Default 0 (use the fraction).
+  std::chrono::milliseconds token_refresh_interval{0};
+  /// Random spread, as a fraction of the lifetime, in [0, 0.2]: a fleet that connected
+  /// together does not refresh together. Default 0.05 (±3 minutes for one hour).
+  double token_refresh_spread = 0.05;
 };
 
 /// Counters for dashboards and tests; a consistent snapshot.

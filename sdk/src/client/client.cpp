@@ -2,11 +2,13 @@
 // it runs on one strand; the application's callbacks run there too.
 #include "herald/client.hpp"
 
+#include <array>
 #include <atomic>
 #include <future>
 #include <map>
 #include <stdexcept>
 #include <thread>
+#include <utility>
 
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/executor_work_guard.hpp>
@@ -50,6 +52,13 @@ ClientOptions validated(ClientOptions o) {
   if (o.backoff_initial.count() <= 0) throw std::invalid_argument("ClientOptions.backoff_initial must be positive");
   if (o.backoff_max < o.backoff_initial) throw std::invalid_argument("ClientOptions.backoff_max must be >= backoff_initial");
   if (o.max_frame_bytes < 1024) throw std::invalid_argument("ClientOptions.max_frame_bytes must be at least 1024");
+  if (!(o.token_refresh_at > 0.0 && o.token_refresh_at < 1.0)) {
+    throw std::invalid_argument("ClientOptions.token_refresh_at must be in (0, 1)");
+  }
+  if (o.token_refresh_interval.count() < 0) throw std::invalid_argument("ClientOptions.token_refresh_interval must not be negative");
+  if (!(o.token_refresh_spread >= 0.0 && o.token_refresh_spread <= 0.2)) {
+    throw std::invalid_argument("ClientOptions.token_refresh_spread must be in [0, 0.2]");
+  }
   if (!o.cursor_store) o.cursor_store = std::make_shared<MemoryCursorStore>();
   return o;
 }
@@ -63,6 +72,10 @@ detail::LifecycleConfig lifecycle_config(const ClientOptions& o) {
   c.stable_after = o.backoff_reset_after;
   c.max_attempts = o.max_attempts;
   c.max_elapsed = o.max_elapsed;
+  c.refresh = o.token_refresh;
+  c.refresh_fraction = o.token_refresh_at;
+  c.refresh_interval = o.token_refresh_interval;
+  c.refresh_spread = o.token_refresh_spread;
   return c;
 }
 
@@ -83,8 +96,7 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
         url(stream_url(options.url)),
         lifecycle(lifecycle_config(options), detail::default_random_source(), load_cursor()),
         decoder(options.max_frame_bytes),
-        timers{asio::steady_timer(strand), asio::steady_timer(strand), asio::steady_timer(strand),
-               asio::steady_timer(strand)},
+        timers(make_timers(strand, std::make_index_sequence<detail::kTimerKinds>{})),
         flush_timer(strand) {
     if (url.tls) {
       // Only wss:// needs a TLS context; creating one costs milliseconds in OpenSSL 3,
@@ -98,6 +110,11 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
       }
     }
     metrics.cursor = lifecycle.cursor();
+  }
+
+  template <std::size_t... I>
+  static std::array<asio::steady_timer, sizeof...(I)> make_timers(Strand& s, std::index_sequence<I...>) {
+    return {((void)I, asio::steady_timer(s))...};
   }
 
   std::optional<std::uint64_t> load_cursor() {
@@ -186,19 +203,23 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
   void token_arrived(std::uint64_t gen, TokenResult r) {
     if (stopped || gen != token_generation) return;
     const auto now = std::chrono::steady_clock::now();
+    const auto wall_now = std::chrono::system_clock::now();
+    const auto to_steady = [&](std::chrono::system_clock::time_point t) {
+      return now + std::chrono::duration_cast<std::chrono::steady_clock::duration>(t - wall_now);
+    };
     std::optional<std::string> value;
     std::optional<SteadyTime> expires;
+    std::optional<SteadyTime> issued;
     if (r.token) {
+      // Lifetime: the provider's expiry, else the JWT's exp; start: the JWT's iat.
+      const auto claims = detail::read_jwt_times(r.token->value);
       std::optional<std::chrono::system_clock::time_point> exp = r.token->expires_at;
-      if (!exp) {
-        if (auto claims = detail::read_jwt_times(r.token->value); claims.exp) {
-          exp = std::chrono::system_clock::time_point{std::chrono::seconds{*claims.exp}};
-        }
-      }
-      if (exp) expires = now + std::chrono::duration_cast<std::chrono::steady_clock::duration>(*exp - std::chrono::system_clock::now());
+      if (!exp && claims.exp) exp = std::chrono::system_clock::time_point{std::chrono::seconds{*claims.exp}};
+      if (exp) expires = to_steady(*exp);
+      if (claims.iat) issued = to_steady(std::chrono::system_clock::time_point{std::chrono::seconds{*claims.iat}});
       value = std::move(r.token->value);
     }
-    execute(lifecycle.token_ready(now, std::move(value), expires, std::move(r.error)));
+    execute(lifecycle.token_ready(now, std::move(value), expires, issued, std::move(r.error)));
   }
 
   void reconnect_now() {
@@ -282,6 +303,12 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
 
   void run(detail::SendPing& p) {
     if (const auto it = connections.find(p.conn); it != connections.end()) it->second->ping();
+  }
+
+  void run(detail::SendReauth& r) {
+    const auto it = connections.find(r.conn);
+    if (it != connections.end()) it->second->send(detail::protocol::encode_reauth(r.token), /*secret=*/true);
+    r.token.assign(r.token.size(), '\0');
   }
 
   void run(detail::ArmTimer& a) {

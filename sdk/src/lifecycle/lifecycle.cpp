@@ -14,10 +14,6 @@ std::string close_detail(std::optional<std::uint16_t> c, const std::string& reas
   return d;
 }
 
-void append(Actions& out, Actions&& more) {
-  out.insert(out.end(), std::make_move_iterator(more.begin()), std::make_move_iterator(more.end()));
-}
-
 }  // namespace
 
 Lifecycle::Lifecycle(LifecycleConfig config, RandomSource random, std::optional<std::uint64_t> cursor)
@@ -30,7 +26,7 @@ Actions Lifecycle::start(SteadyTime now) {
   if (phase_ != Phase::idle) return {};
   Actions out;
   set_state(out, State::connecting);
-  append(out, begin_attempt(now));
+  append_actions(out, begin_attempt(now));
   return out;
 }
 
@@ -40,26 +36,27 @@ Actions Lifecycle::stop(SteadyTime /*now*/) {
   if (phase_ == Phase::connecting || phase_ == Phase::open) out.emplace_back(CloseConnection{conn_, 1000, "client stopped"});
   if (handover_) out.emplace_back(CloseConnection{handover_->conn, 1000, "client stopped"});
   handover_.reset();
-  for (auto k : {TimerKind::reconnect, TimerKind::token_timeout, TimerKind::liveness, TimerKind::handover}) {
-    out.emplace_back(CancelTimer{k});
-  }
+  for (std::size_t k = 0; k < kTimerKinds; ++k) out.emplace_back(CancelTimer{static_cast<TimerKind>(k)});
+  fetching_ = false;
   phase_ = Phase::stopped;
   set_state(out, State::stopped);
   return out;
 }
 
-bool Lifecycle::token_usable(SteadyTime now) const {
-  if (!token_) return false;
-  return !token_expires_at_ || *token_expires_at_ - config_.token_expiry_margin > now;
-}
-
 Actions Lifecycle::begin_attempt(SteadyTime now) {
   ended_stable_ = false;
-  if (token_usable(now)) return open_connection(now);
-  token_.reset();
-  token_expires_at_.reset();
+  // No attempt with a token known to be expired, nor with one due for its refresh.
+  const bool refresh_due = refresh_at_ && now >= *refresh_at_;
+  if (token_usable(now) && !refresh_due) return open_connection(now);
+  if (!token_usable(now)) {
+    token_.reset();
+    token_expires_at_.reset();
+    token_lifetime_.reset();
+  }
   phase_ = Phase::fetching_token;
-  return {FetchToken{}, ArmTimer{TimerKind::token_timeout, now + config_.token_timeout}};
+  Actions out;
+  request_token(out, now);  // or wait for the fetch already under way
+  return out;
 }
 
 Actions Lifecycle::open_connection(SteadyTime /*now*/) {
@@ -68,32 +65,9 @@ Actions Lifecycle::open_connection(SteadyTime /*now*/) {
   welcomed_ = false;
   caught_up_at_.reset();
   drain_deadline_.reset();
+  conn_token_gen_ = token_gen_;
+  conn_reauth_ = false;
   return {OpenConnection{conn_, *token_, cursor_}};
-}
-
-Actions Lifecycle::token_ready(SteadyTime now, std::optional<std::string> token, std::optional<SteadyTime> expires_at,
-                               std::string error) {
-  const bool for_handover = handover_wants_token_ && phase_ == Phase::open;
-  if (phase_ != Phase::fetching_token && !for_handover) return {};  // timed out or stopped meanwhile
-  Actions out{CancelTimer{TimerKind::token_timeout}};
-  handover_wants_token_ = false;
-  if (token && !token->empty()) {
-    token_ = std::move(token);
-    token_expires_at_ = expires_at;
-  }
-  if (!token || !token_usable(now)) {
-    const std::string why = !token ? (error.empty() ? "no token" : std::move(error))
-                                   : "the token provider returned an expired token";
-    if (!token_usable(now)) token_.reset();
-    if (for_handover) {
-      out.emplace_back(Log{LogLevel::warn, "handover skipped: " + why});
-    } else {
-      retry_later(out, now, code(errc::token_fetch_failed), why);
-    }
-    return out;
-  }
-  append(out, for_handover ? start_handover(now, "fresh token") : open_connection(now));
-  return out;
 }
 
 Actions Lifecycle::connect_failed(SteadyTime now, ConnId conn, std::string detail, errc why) {
@@ -189,11 +163,13 @@ Actions Lifecycle::frame(SteadyTime now, ConnId conn, protocol::DecodeResult dec
     out.emplace_back(ArmTimer{TimerKind::liveness, now + heartbeat_});
     fresh_token_retry_used_ = false;
     refused_invalid_once_ = false;
+    conn_reauth_ = std::find(w->features.begin(), w->features.end(), "reauth") != w->features.end();
     out.emplace_back(Log{LogLevel::info, "connected (session " + w->session_id + ", head " + std::to_string(w->head_id) + ")"});
     set_state(out, State::connected);
     if (w->resume == protocol::ResumeStatus::gap) {
       out.emplace_back(ReportGap{GapEvent{cursor_, w->from_id.value_or(w->head_id)}});
     }
+    maybe_refresh(out, now);  // a token that came while this connection was being set up
     return out;
   }
   if (!welcomed_) {
@@ -211,6 +187,8 @@ Actions Lifecycle::frame(SteadyTime now, ConnId conn, protocol::DecodeResult dec
     // Move at a random moment inside the window, so a drained fleet spreads out.
     drain_deadline_ = now + d->reconnect_within;
     schedule_move(out, now);
+  } else if (std::holds_alternative<protocol::ReauthOk>(msg)) {
+    reauth_confirmed(out, now);
   } else if (auto* e = std::get_if<protocol::ServerError>(&msg)) {
     out.emplace_back(Log{LogLevel::warn, "server error: " + e->code});
   } else if (auto* u = std::get_if<protocol::Unknown>(&msg)) {
@@ -233,6 +211,8 @@ Actions Lifecycle::closed(SteadyTime now, ConnId conn, std::optional<std::uint16
     }
     end_connection(out);
     conn_ = handover_->conn;
+    conn_token_gen_ = handover_->token_gen;
+    out.emplace_back(CancelTimer{TimerKind::handover_timeout});
     phase_ = handover_->open ? Phase::open : Phase::connecting;
     heartbeat_ = std::chrono::seconds{handover_->heartbeat_s};
     handover_.reset();
@@ -284,11 +264,21 @@ Actions Lifecycle::timer(SteadyTime now, TimerKind kind) {
       if (phase_ == Phase::waiting) return begin_attempt(now);
       break;
     case TimerKind::token_timeout:
-      if (phase_ == Phase::fetching_token) {
-        retry_later(out, now, code(errc::token_fetch_failed), "token fetch timed out");
-      } else if (handover_wants_token_) {
-        handover_wants_token_ = false;
-        out.emplace_back(Log{LogLevel::warn, "handover skipped: token fetch timed out"});
+      // The fetch is abandoned (its late answer is ignored); a later one may start.
+      if (!fetching_) break;
+      fetching_ = false;
+      token_failed(out, now, "token fetch timed out");
+      break;
+    case TimerKind::refresh:
+      maybe_refresh(out, now);
+      break;
+    case TimerKind::reauth:
+      reauth_timed_out(out, now);
+      break;
+    case TimerKind::handover_timeout:
+      if (handover_) {
+        drop_handover(out, "not caught up within " + std::to_string(config_.handover_timeout.count()) + " ms");
+        handover_gone(out, now);
       }
       break;
     case TimerKind::handover:
@@ -324,7 +314,7 @@ Actions Lifecycle::reconnect_now(SteadyTime now) {
     failures_ = 0;
     failing_since_.reset();
     Actions out{CancelTimer{TimerKind::reconnect}};
-    append(out, begin_attempt(now));
+    append_actions(out, begin_attempt(now));
     return out;
   }
   if (phase_ == Phase::open && welcomed_ && !handover_) return start_handover(now, "reconnect requested");
@@ -339,6 +329,8 @@ bool Lifecycle::giving_up(SteadyTime now) const {
 void Lifecycle::end_connection(Actions& out) {
   out.emplace_back(CancelTimer{TimerKind::liveness});
   out.emplace_back(CancelTimer{TimerKind::handover});
+  if (reauth_gen_) out.emplace_back(CancelTimer{TimerKind::reauth});
+  reauth_gen_.reset();  // the next connection authenticates with the newest token anyway
   welcomed_ = false;
 }
 
@@ -394,7 +386,7 @@ void Lifecycle::retry_at(Actions& out, SteadyTime at, std::error_code why, std::
 
 void Lifecycle::retry_now(Actions& out, SteadyTime now) {
   end_connection(out);
-  append(out, begin_attempt(now));
+  append_actions(out, begin_attempt(now));
 }
 
 void Lifecycle::fail_permanently(Actions& out, std::error_code why, std::string detail) {
@@ -402,7 +394,11 @@ void Lifecycle::fail_permanently(Actions& out, std::error_code why, std::string 
   if (handover_) out.emplace_back(CloseConnection{handover_->conn, 1000, "client stopped"});
   handover_.reset();
   end_connection(out);
-  for (auto k : {TimerKind::reconnect, TimerKind::token_timeout}) out.emplace_back(CancelTimer{k});
+  for (auto k : {TimerKind::reconnect, TimerKind::token_timeout, TimerKind::refresh, TimerKind::reauth,
+                 TimerKind::handover_timeout}) {
+    out.emplace_back(CancelTimer{k});
+  }
+  fetching_ = false;
   phase_ = Phase::stopped;
   set_state(out, State::stopped, why, std::move(detail));
 }

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <iterator>
 #include <optional>
 #include <string>
 #include <system_error>
@@ -39,10 +40,26 @@ struct LifecycleConfig {
   std::chrono::milliseconds max_elapsed{0};
   /// Full jitter on every reconnect delay. Off only to demonstrate reconnect storms.
   bool jitter = true;
+
+  // ---- proactive token refresh (see schedule_refresh) ----
+  bool refresh = true;
+  /// Refresh at this fraction of the token's lifetime (iat → exp) ...
+  double refresh_fraction = 0.75;
+  /// ... or, when positive, this long after the token was issued.
+  std::chrono::milliseconds refresh_interval{0};
+  /// Random offset in ±(this fraction of the lifetime), so a fleet spreads out.
+  double refresh_spread = 0.05;
+  /// Never later than this before expiry (for tokens of at least 4 × this; a shorter
+  /// token is refreshed no later than three quarters into its life).
+  std::chrono::milliseconds refresh_deadline{30'000};
+  /// An in-band reauth without reauth_ok in this time falls back to make-before-break.
+  std::chrono::milliseconds reauth_timeout{10'000};
+  /// A connection being switched to that is not caught up in this time is abandoned.
+  std::chrono::milliseconds handover_timeout{30'000};
 };
 
-enum class TimerKind { reconnect, token_timeout, liveness, handover };
-inline constexpr std::size_t kTimerKinds = 4;
+enum class TimerKind { reconnect, token_timeout, liveness, handover, refresh, reauth, handover_timeout };
+inline constexpr std::size_t kTimerKinds = 7;
 
 // ---- actions ---------------------------------------------------------------------
 struct FetchToken {};
@@ -67,6 +84,11 @@ struct CancelTimer {
 struct SendPing {
   ConnId conn = 0;
 };
+/// Send {"type":"reauth","token":...} on `conn` (in-band token refresh).
+struct SendReauth {
+  ConnId conn = 0;
+  std::string token;
+};
 struct Deliver {
   Notification notification;
 };
@@ -83,9 +105,13 @@ struct Log {
   LogLevel level;
   std::string message;
 };
-using Action = std::variant<FetchToken, OpenConnection, CloseConnection, ArmTimer, CancelTimer, SendPing, Deliver,
-                            ReportState, ReportGap, Log>;
+using Action = std::variant<FetchToken, OpenConnection, CloseConnection, ArmTimer, CancelTimer, SendPing, SendReauth,
+                            Deliver, ReportState, ReportGap, Log>;
 using Actions = std::vector<Action>;
+
+inline void append_actions(Actions& out, Actions&& more) {
+  out.insert(out.end(), std::make_move_iterator(more.begin()), std::make_move_iterator(more.end()));
+}
 
 /// What ended a connection attempt or a connection.
 struct HandshakeRefusal {
@@ -100,9 +126,10 @@ class Lifecycle {
 
   Actions start(SteadyTime now);
   Actions stop(SteadyTime now);
-  /// `expires_at` converted to the steady clock by the driver (nullopt: unknown).
+  /// The answer to FetchToken. `expires_at` and `issued_at` converted to the steady
+  /// clock by the driver (nullopt: unknown; an unknown issue time counts as `now`).
   Actions token_ready(SteadyTime now, std::optional<std::string> token, std::optional<SteadyTime> expires_at,
-                      std::string error);
+                      std::optional<SteadyTime> issued_at, std::string error);
   /// The TCP/TLS connection or the upgrade failed (no HTTP refusal). `why` is
   /// connect_failed, or protocol_violation when the server did not select herald.v1.
   Actions connect_failed(SteadyTime now, ConnId conn, std::string detail, errc why = errc::connect_failed);
@@ -128,6 +155,10 @@ class Lifecycle {
   std::chrono::milliseconds last_delay() const { return last_delay_; }
   /// The connection being switched to (make-before-break), if any.
   std::optional<ConnId> handover_conn() const;
+  /// When the current token is due for its proactive refresh (nullopt: never/unknown).
+  std::optional<SteadyTime> refresh_at() const { return refresh_at_; }
+  /// True while a FetchToken is outstanding.
+  bool fetching_token() const { return fetching_; }
 
  private:
   enum class Phase { idle, fetching_token, connecting, open, waiting, stopped };
@@ -147,13 +178,26 @@ class Lifecycle {
   void forgive_if_stable(SteadyTime now);
   void schedule_move(Actions& out, SteadyTime now);  ///< at a random moment before drain_deadline_
   bool token_usable(SteadyTime now) const;
+  std::chrono::milliseconds expiry_margin() const;
   bool giving_up(SteadyTime now) const;
+  // tokens and their refresh (lifecycle_refresh.cpp)
+  void request_token(Actions& out, SteadyTime now);  ///< single-flight FetchToken
+  void accept_token(Actions& out, SteadyTime now, std::string token, std::optional<SteadyTime> expires_at,
+                    std::optional<SteadyTime> issued_at);
+  void token_failed(Actions& out, SteadyTime now, std::string why);
+  void schedule_refresh(Actions& out, SteadyTime now);
+  void retry_refresh_later(Actions& out, SteadyTime now, const std::string& why);
+  void maybe_refresh(Actions& out, SteadyTime now);
+  void apply_refresh(Actions& out, SteadyTime now);
+  void reauth_confirmed(Actions& out, SteadyTime now);
+  void reauth_timed_out(Actions& out, SteadyTime now);
   // make-before-break (lifecycle_handover.cpp)
   Actions start_handover(SteadyTime now, const char* why);
   Actions handover_event(SteadyTime now, ConnId conn, const char* what, bool failed);
   Actions handover_frame(SteadyTime now, protocol::DecodeResult decoded);
   void promote_handover(Actions& out, SteadyTime now);
   void drop_handover(Actions& out, const std::string& why, std::uint16_t close_code = 1000);
+  void handover_gone(Actions& out, SteadyTime now);  ///< after a failed switch: retry a refresh later
   Actions deliver(Notification&& n);
 
   LifecycleConfig config_;
@@ -169,6 +213,14 @@ class Lifecycle {
   std::uint64_t failures_ = 0;  ///< consecutive failed attempts (for max_attempts)
   std::optional<std::string> token_;
   std::optional<SteadyTime> token_expires_at_;
+  std::optional<std::chrono::milliseconds> token_lifetime_;  ///< issue → expiry, when known
+  std::optional<SteadyTime> refresh_at_;  ///< the current token's proactive refresh point
+  std::uint64_t token_gen_ = 0;       ///< counts accepted tokens
+  std::uint64_t conn_token_gen_ = 0;  ///< the token the current connection authenticated with
+  bool fetching_ = false;             ///< a FetchToken is outstanding (single flight)
+  std::uint32_t refresh_failures_ = 0;
+  bool conn_reauth_ = false;  ///< the current connection's server advertised "reauth"
+  std::optional<std::uint64_t> reauth_gen_;  ///< an in-band reauth in flight (token generation)
   bool fresh_token_retry_used_ = false;  ///< the one immediate retry after a 401
   bool refused_invalid_once_ = false;
 
@@ -188,10 +240,13 @@ class Lifecycle {
     bool open = false;
     bool welcomed = false;
     std::uint32_t heartbeat_s = 25;
+    bool reauth = false;  ///< its server advertised "reauth"
+    std::uint64_t token_gen = 0;
     std::optional<SteadyTime> drain_deadline;  ///< a drain announced on it before the switch
   };
   std::optional<Handover> handover_;
   bool handover_wants_token_ = false;
+  const char* move_reason_ = "";  ///< why the handover waiting for a token was wanted
 };
 
 }  // namespace herald::detail

@@ -1,5 +1,7 @@
 #include "transport/ws_connection.hpp"
 
+#include <deque>
+
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
@@ -76,6 +78,15 @@ class Session final : public WsConnection, public std::enable_shared_from_this<S
     if (ping_in_flight_ || !open_ || closing_) return;
     ping_in_flight_ = true;
     ws_.async_ping({}, [self = this->shared_from_this()](beast::error_code) { self->ping_in_flight_ = false; });
+  }
+
+  void send(std::string text, bool secret) override {
+    if (!open_ || closing_) {
+      if (secret) text.assign(text.size(), '\0');
+      return;
+    }
+    outbox_.push_back(Outgoing{std::move(text), secret});
+    if (!writing_) write_next();
   }
 
   void abort() override {
@@ -189,6 +200,25 @@ class Session final : public WsConnection, public std::enable_shared_from_this<S
     if (!detached_) read();
   }
 
+  void write_next() {
+    writing_ = true;
+    ws_.text(true);
+    ws_.async_write(asio::buffer(outbox_.front().text), [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+      auto& done = self->outbox_.front();
+      if (done.secret) done.text.assign(done.text.size(), '\0');
+      self->outbox_.pop_front();
+      self->writing_ = false;
+      if (ec || self->closing_) {  // the read loop reports a broken connection
+        for (auto& o : self->outbox_) {
+          if (o.secret) o.text.assign(o.text.size(), '\0');
+        }
+        self->outbox_.clear();
+        return;
+      }
+      if (!self->outbox_.empty() && !self->closing_) self->write_next();
+    });
+  }
+
   void fail(errc why, std::string detail) {
     if (detached_) return;
     detached_ = true;
@@ -209,6 +239,12 @@ class Session final : public WsConnection, public std::enable_shared_from_this<S
   bool open_ = false;
   bool closing_ = false;
   bool ping_in_flight_ = false;
+  struct Outgoing {
+    std::string text;
+    bool secret = false;
+  };
+  std::deque<Outgoing> outbox_;  // one async_write at a time
+  bool writing_ = false;
 };
 
 }  // namespace

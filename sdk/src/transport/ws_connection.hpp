@@ -47,6 +47,9 @@ class WsConnection {
   virtual void close(std::uint16_t code, std::string reason) = 0;
   /// Sends a WebSocket ping (at most one in flight; extra calls are dropped).
   virtual void ping() = 0;
+  /// Queues a text frame (sent in order; dropped once closing). A `secret` frame's
+  /// buffer is wiped after it was written.
+  virtual void send(std::string text, bool secret) = 0;
   /// Drops the transport at once, without a close handshake.
   virtual void abort() = 0;
   /// No event is delivered after this call.
