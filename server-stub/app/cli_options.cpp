@@ -55,6 +55,7 @@ std::variant<CliConfig, CliExit> parse_command_line(int argc, char** argv) {
   std::int64_t token_ttl_s = 3600;
   std::string log_level = "info";
   std::int64_t drain_window_ms = 30000;
+  bool no_reauth = false;
   cli.add_option("--listen", listen, "address:port to listen on (port 0: any free port)")->capture_default_str();
   cli.add_option("--db", db, "SQLite database file, or :memory:")->capture_default_str();
   cli.add_option("--jwt-secret-file", jwt_secret_file, "file holding the HS256 token key")->required();
@@ -73,6 +74,9 @@ std::variant<CliConfig, CliExit> parse_command_line(int argc, char** argv) {
                  "them (1001) and exit; 0: close at once. Also the default of POST /v1/admin/drain")
       ->check(CLI::Range(std::int64_t{0}, std::int64_t{600000}))
       ->capture_default_str();
+  cli.add_flag("--no-reauth", no_reauth,
+               "do not offer in-band token refresh: welcome.features lacks \"reauth\" and reauth messages are "
+               "ignored (to test clients' make-before-break refresh)");
   cli.add_option("--log-level", log_level, "trace|debug|info|warn|error")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}))
       ->capture_default_str();
@@ -104,6 +108,7 @@ std::variant<CliConfig, CliExit> parse_command_line(int argc, char** argv) {
   o.retention = retention;
   o.default_token_ttl = std::chrono::seconds(token_ttl_s);
   o.drain_window = std::chrono::milliseconds(drain_window_ms);
+  o.reauth = !no_reauth;
   return config;
 }
 

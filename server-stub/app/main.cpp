@@ -6,6 +6,8 @@
 // soon as no stream is left or the window is over (the rest are closed with 1001).
 // A second SIGTERM/SIGINT during the drain closes everything (1001) and exits at once.
 // --drain-window-ms 0: close with 1001 and exit on the first signal.
+// --no-reauth: streams are not offered in-band token refresh (welcome.features is
+// ["drain"]; reauth messages are ignored), for testing clients' make-before-break refresh.
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 

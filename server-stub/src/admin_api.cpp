@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <variant>
 
 #include "json_util.hpp"
 #include "stream_request.hpp"
@@ -34,7 +35,14 @@ HttpReply method_not_allowed(std::string allow) {
   return r;
 }
 
-HttpReply issue_token(ServerCore& core, std::string_view body) {
+enum class BlankBody { refused, empty_object };
+
+// The request body as a JSON object (nesting bounded), or the 400 that refuses it. A
+// blank body (empty or whitespace) is refused like any non-JSON, or read as {}.
+std::variant<nlohmann::json, HttpReply> parse_object_body(std::string_view body, BlankBody blank = BlankBody::refused) {
+  if (blank == BlankBody::empty_object && body.find_first_not_of(" \t\r\n") == std::string_view::npos) {
+    return nlohmann::json::object();
+  }
   nlohmann::json j;
   try {
     j = parse_bounded_json(body);
@@ -42,6 +50,13 @@ HttpReply issue_token(ServerCore& core, std::string_view body) {
     return bad_request(e.what());
   }
   if (!j.is_object()) return bad_request("body must be a JSON object");
+  return j;
+}
+
+HttpReply issue_token(ServerCore& core, std::string_view body) {
+  auto parsed = parse_object_body(body);
+  if (auto* refusal = std::get_if<HttpReply>(&parsed)) return std::move(*refusal);
+  const nlohmann::json& j = std::get<nlohmann::json>(parsed);
   const auto user = j.find("user_id");
   if (user == j.end() || !user->is_string() || !is_valid_user_id(user->get_ref<const std::string&>())) {
     return bad_request("user_id: 1..128 characters from [A-Za-z0-9._@-]");
@@ -67,13 +82,9 @@ HttpReply issue_token(ServerCore& core, std::string_view body) {
 }
 
 HttpReply publish(ServerCore& core, const std::string& user_id, std::string_view body) {
-  nlohmann::json j;
-  try {
-    j = parse_bounded_json(body);
-  } catch (const JsonError& e) {
-    return bad_request(e.what());
-  }
-  if (!j.is_object()) return bad_request("body must be a JSON object");
+  auto parsed = parse_object_body(body);
+  if (auto* refusal = std::get_if<HttpReply>(&parsed)) return std::move(*refusal);
+  const nlohmann::json& j = std::get<nlohmann::json>(parsed);
   const auto topic = j.find("topic");
   if (topic == j.end() || !topic->is_string() || !is_valid_topic(topic->get_ref<const std::string&>())) {
     return bad_request("topic: 1..128 printable ASCII characters");
@@ -108,22 +119,16 @@ HttpReply revoke(ServerCore& core, const std::string& user_id) {
 }
 
 HttpReply drain(ServerCore& core, std::string_view body) {
+  auto parsed = parse_object_body(body, BlankBody::empty_object);  // no body: the default window
+  if (auto* refusal = std::get_if<HttpReply>(&parsed)) return std::move(*refusal);
+  const nlohmann::json& j = std::get<nlohmann::json>(parsed);
   std::chrono::milliseconds window = core.options().drain_window;
-  if (body.find_first_not_of(" \t\r\n") != std::string_view::npos) {
-    nlohmann::json j;
-    try {
-      j = parse_bounded_json(body);
-    } catch (const JsonError& e) {
-      return bad_request(e.what());
-    }
-    if (!j.is_object()) return bad_request("body must be a JSON object");
-    const auto field = j.find("window_ms");
-    if (field != j.end() && !field->is_null()) {
-      if (!field->is_number_integer()) return bad_request("window_ms must be an integer");
-      const auto v = field->get<std::int64_t>();
-      if (v < 0 || v > kMaxDrainWindow.count()) return bad_request("window_ms must be within 0..600000");
-      window = std::chrono::milliseconds(v);
-    }
+  const auto field = j.find("window_ms");
+  if (field != j.end() && !field->is_null()) {
+    if (!field->is_number_integer()) return bad_request("window_ms must be an integer");
+    const auto v = field->get<std::int64_t>();
+    if (v < 0 || v > kMaxDrainWindow.count()) return bad_request("window_ms must be within 0..600000");
+    window = std::chrono::milliseconds(v);
   }
   const std::chrono::milliseconds in_effect = core.drain(window);
   return reply(202, nlohmann::json{{"draining", true}, {"window_ms", in_effect.count()}}.dump());

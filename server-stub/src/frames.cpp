@@ -74,4 +74,8 @@ std::string encode_drain(std::int64_t reconnect_within_ms) {
   return nlohmann::json{{"type", "drain"}, {"reconnect_within_ms", reconnect_within_ms}}.dump();
 }
 
+std::string encode_reauth_ok(std::int64_t expires_at) {
+  return nlohmann::json{{"type", "reauth_ok"}, {"expires_at", expires_at}}.dump();
+}
+
 }  // namespace herald::server::detail

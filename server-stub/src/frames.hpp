@@ -40,5 +40,7 @@ std::string encode_notification(const StoredNotification& n);
 std::string encode_caught_up(std::uint64_t head_id);
 std::string encode_error(std::string_view code, std::string_view message);
 std::string encode_drain(std::int64_t reconnect_within_ms);
+/// {"type":"reauth_ok","expires_at":<unix s>}: answer to an accepted in-band reauth.
+std::string encode_reauth_ok(std::int64_t expires_at);
 
 }  // namespace herald::server::detail

@@ -1,5 +1,6 @@
 // One WebSocket stream: upgrade, optional auth frame, welcome, replay from the store
-// (paged), caught_up, live fan-out, heartbeat pings, token expiry and closing.
+// (paged), caught_up, live fan-out, heartbeat pings, in-band reauth, token expiry and
+// closing.
 //
 // Exactly-once ordering: the stream subscribes to live fan-out before it reads the
 // store. While it replays, live notifications are ignored (each is already in the store
@@ -8,6 +9,7 @@
 #include <openssl/rand.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <array>
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -18,9 +20,12 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <variant>
+#include <vector>
 
 #include "frames.hpp"
 #include "json_util.hpp"
+#include "reauth.hpp"
 #include "sessions.hpp"
 #include "stream_request.hpp"
 
@@ -34,6 +39,8 @@ constexpr std::size_t kReplayPage = 256;      // notifications read from the sto
 constexpr std::size_t kReplayLowWater = 64;   // read the next page below this many queued
 constexpr auto kCloseGrace = std::chrono::seconds(1);
 constexpr auto kHandshakeTimeout = std::chrono::seconds(10);
+// Token expiries are clamped to this: a far-future `exp` must not overflow the timer.
+constexpr std::int64_t kMaxExpiryDelayMs = std::int64_t{10} * 366 * 24 * 3600 * 1000;
 
 // Application close codes of protocol v1.
 constexpr std::uint16_t kCloseTokenExpired = 4001;
@@ -164,8 +171,14 @@ class WsSession final : public Connection, public LiveStream, public std::enable
       close(kCloseProtocolError, "frame is not a typed JSON object");
       return do_read();
     }
-    if (phase_ == Phase::awaiting_auth) handle_auth_frame(msg, type->get_ref<const std::string&>());
-    // Streaming: client messages of types this server does not handle are ignored.
+    const std::string& type_name = type->get_ref<const std::string&>();
+    if (phase_ == Phase::awaiting_auth) {
+      handle_auth_frame(msg, type_name);
+    } else if (phase_ == Phase::streaming && type_name == "reauth" && core_.options().reauth) {
+      handle_reauth(msg);
+    }
+    // Streaming: other client messages, and reauth when the server does not advertise
+    // it (ServerOptions::reauth false), are ignored like any unknown type.
     do_read();
   }
 
@@ -192,6 +205,26 @@ class WsSession final : public Connection, public LiveStream, public std::enable
     }
     auth_timer_.cancel();
     begin_stream(std::get<TokenClaims>(result));
+  }
+
+  // In-band refresh: a good token of the same user replaces the stream's token (its
+  // expiry and its issue time for revocation checks); a bad one ends the stream with
+  // error + 4003. Costs one HMAC and one indexed store read: a client sending reauths
+  // back to back is held to its own pace by the read loop (one frame at a time, at most
+  // 64 KiB each) and to the outbound queue limits by the reauth_ok answers.
+  void handle_reauth(const nlohmann::json& msg) {
+    spdlog::trace("session {}: reauth received", session_id_);
+    ReauthResult result = check_reauth(core_, msg, user_id_);
+    if (const auto* refusal = std::get_if<ReauthRefusal>(&result)) {
+      spdlog::info("session {}: reauth refused: {}", session_id_, refusal->code);
+      enqueue(encode_error(refusal->code, refusal->message));
+      return close(refusal->close_code, refusal->code);
+    }
+    const TokenClaims& claims = std::get<TokenClaims>(result);
+    issued_at_ms_ = claims.issued_at_ms;
+    arm_expiry(claims.expires_at);
+    spdlog::debug("session {}: reauth ok, token expires at {}", session_id_, claims.expires_at);
+    enqueue(encode_reauth_ok(claims.expires_at));
   }
 
   void send_drain(std::chrono::milliseconds reconnect_within) {
@@ -230,7 +263,8 @@ class WsSession final : public Connection, public LiveStream, public std::enable
     welcome.user_id = user_id_;
     welcome.heartbeat_s = static_cast<std::uint32_t>(core_.options().heartbeat.count());
     welcome.token_expires_at = claims.expires_at;
-    welcome.features = {"drain"};  // "reauth" is not implemented yet
+    welcome.features =
+        core_.options().reauth ? std::vector<std::string>{"reauth", "drain"} : std::vector<std::string>{"drain"};
     welcome.resume = plan;
     enqueue(encode_welcome(welcome));
     // Opened while the server drains (auth-frame clients upgraded before it began).
@@ -320,13 +354,18 @@ class WsSession final : public Connection, public LiveStream, public std::enable
     });
   }
 
+  // (Re)arms the 4001 close at `expires_at` (unix s) + leeway. A reauth re-arms it; the
+  // generation makes a wait that already completed for the previous token harmless.
   void arm_expiry(std::int64_t expires_at) {
-    const auto deadline = std::chrono::system_clock::time_point(std::chrono::seconds(expires_at)) +
-                          core_.options().leeway;
-    const auto remaining = deadline - std::chrono::system_clock::now();
-    expiry_timer_.expires_after(std::chrono::duration_cast<std::chrono::steady_clock::duration>(remaining));
-    expiry_timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
-      if (!ec) self->close(kCloseTokenExpired, "token expired");
+    const std::int64_t exp_s = std::clamp<std::int64_t>(expires_at, 0, std::int64_t{1} << 40);
+    const std::int64_t leeway_ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(core_.options().leeway).count();
+    const std::int64_t delay_ms =
+        std::clamp<std::int64_t>(exp_s * 1000 + leeway_ms - unix_now_ms(), 0, kMaxExpiryDelayMs);
+    const std::uint64_t generation = ++expiry_generation_;
+    expiry_timer_.expires_after(std::chrono::milliseconds(delay_ms));
+    expiry_timer_.async_wait([self = shared_from_this(), generation](beast::error_code ec) {
+      if (!ec && generation == self->expiry_generation_) self->close(kCloseTokenExpired, "token expired");
     });
   }
 
@@ -401,7 +440,8 @@ class WsSession final : public Connection, public LiveStream, public std::enable
   asio::steady_timer cut_timer_;
   std::string session_id_;
   std::string user_id_;
-  std::optional<std::int64_t> issued_at_ms_;
+  std::optional<std::int64_t> issued_at_ms_;  // of the current token (handshake or reauth)
+  std::uint64_t expiry_generation_ = 0;       // bumped by each arm_expiry()
   bool drain_sent_ = false;
   bool accepted_ = false;  // the WebSocket handshake completed
   std::uint64_t conn_id_ = 0;

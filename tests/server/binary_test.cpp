@@ -1,5 +1,6 @@
 // The herald-server binary on SIGTERM/SIGINT: drain, exit 0 once drained; a second
-// signal exits at once. Spawns the built binary (path from CMake: HERALD_SERVER_BINARY).
+// signal exits at once. Its --no-reauth flag. Spawns the built binary (path from CMake:
+// HERALD_SERVER_BINARY).
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -195,6 +196,18 @@ TEST(Binary, ZeroWindowClosesAtOnce) {
   p.signal(SIGTERM);
   EXPECT_EQ(c->read_until_close().code, 1001);
   EXPECT_TRUE(exited_zero(p.wait_exit(kTestTimeout)));
+}
+
+// --no-reauth: welcome.features lacks "reauth" (a server for testing make-before-break).
+TEST(Binary, NoReauthFlag) {
+  for (const bool no_reauth : {false, true}) {
+    ServerProcess p(no_reauth ? std::vector<std::string>{"--no-reauth"} : std::vector<std::string>{});
+    const auto port = p.port();
+    auto [c, res] = WsClient::connect(port, {"/v1/stream", bearer_from(port)});
+    ASSERT_TRUE(c) << res.status << " " << res.body;
+    const auto w = c->read_json();
+    EXPECT_EQ(w["features"], no_reauth ? nlohmann::json({"drain"}) : nlohmann::json({"reauth", "drain"}));
+  }
 }
 
 TEST(Binary, DrainWindowIsBounded) {

@@ -24,8 +24,8 @@
 //   server.stop();
 // Errors: the constructor throws std::invalid_argument naming the bad field;
 // publish() throws std::invalid_argument on a bad user id, topic or data. No message
-// of any exception, log line or HTTP body contains a token, the JWT secret or the
-// admin key.
+// of any exception, log line (at any level), HTTP body, WebSocket error frame or close
+// reason contains a token, the JWT secret or the admin key.
 #pragma once
 
 #include <chrono>
@@ -69,6 +69,13 @@ struct ServerOptions {
   std::size_t max_queued_bytes = std::size_t{16} << 20;
   /// Drain window of POST /v1/admin/drain without window_ms. Default 30 s (0..10 min).
   std::chrono::milliseconds drain_window{30000};
+  /// In-band token refresh. Default true: welcome.features is ["reauth","drain"] and a
+  /// stream's {"type":"reauth","token":...} with a good token of the same user moves the
+  /// stream's expiry (answer reauth_ok); a bad token gets error + close 4003. False:
+  /// features is ["drain"] and reauth messages are ignored like any unknown client
+  /// message (a server without reauth, for testing clients' make-before-break refresh;
+  /// herald-server --no-reauth).
+  bool reauth = true;
 };
 
 /// The reference server. Owns one I/O thread between start() and stop().
