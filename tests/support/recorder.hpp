@@ -2,6 +2,7 @@
 // (condition variable; no sleeps).
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -32,6 +33,7 @@ class Recorder {
     c.on_notification([this](const Notification& n) {
       std::lock_guard l(m_);
       notifications_.push_back(n);
+      arrivals_.push_back(std::chrono::steady_clock::now());
       cv_.notify_all();
     });
     c.on_state([this](const StateEvent& e) {
@@ -68,6 +70,13 @@ class Recorder {
     std::lock_guard l(m_);
     return notifications_;
   }
+  /// The longest time between two consecutive notifications handed over.
+  std::chrono::steady_clock::duration longest_pause() const {
+    std::lock_guard l(m_);
+    std::chrono::steady_clock::duration longest{};
+    for (std::size_t i = 1; i < arrivals_.size(); ++i) longest = std::max(longest, arrivals_[i] - arrivals_[i - 1]);
+    return longest;
+  }
   std::vector<StateEvent> states() const {
     std::lock_guard l(m_);
     return states_;
@@ -91,6 +100,7 @@ class Recorder {
   mutable std::mutex m_;
   std::condition_variable cv_;
   std::vector<Notification> notifications_;
+  std::vector<std::chrono::steady_clock::time_point> arrivals_;
   std::vector<StateEvent> states_;
   std::vector<GapEvent> gaps_;
 };
