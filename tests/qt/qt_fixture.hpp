@@ -1,0 +1,154 @@
+// Qt tests: an in-process reference server on 127.0.0.1:0, options for herald::qt
+// clients, a recorder of their signals, and spin_until(), which runs the Qt event loop
+// until a condition holds (no sleeps).
+#pragma once
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <QCoreApplication>
+#include <QDateTime>
+#include <QDeadlineTimer>
+#include <QEventLoop>
+#include <QJsonObject>
+#include <QThread>
+#include <QTimer>
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "herald/qt/client.hpp"
+#include "herald/server/server.hpp"
+
+namespace herald::qt::test {
+
+/// Runs the event loop of the current thread until `pred` holds or `timeout` passes.
+/// Posted deletions (deleteLater) are carried out on the way.
+inline bool spin_until(const std::function<bool()>& pred,
+                       std::chrono::milliseconds timeout = std::chrono::seconds{20}) {
+  QDeadlineTimer deadline(static_cast<qint64>(timeout.count()));
+  QTimer wake;  // for conditions no Qt event announces (the server's state)
+  wake.start(5);
+  while (!pred()) {
+    if (deadline.hasExpired()) return false;
+    QCoreApplication::processEvents(QEventLoop::AllEvents | QEventLoop::WaitForMoreEvents);
+    QCoreApplication::sendPostedEvents(nullptr, QEvent::DeferredDelete);
+  }
+  return true;
+}
+
+/// Runs the event loop for everything already posted (a few rounds), to let late
+/// invocations show themselves in tests of what must NOT happen.
+inline void drain_events() {
+  for (int i = 0; i < 20; ++i) {
+    QCoreApplication::processEvents(QEventLoop::AllEvents);
+    QCoreApplication::sendPostedEvents(nullptr, QEvent::DeferredDelete);
+  }
+}
+
+/// What a herald::qt::Client emitted, and whether every signal came on its thread.
+class QtRecorder {
+ public:
+  explicit QtRecorder(Client& c) {
+    QObject::connect(&c, &Client::notificationReceived, &context_,
+                     [this, &c](quint64 id, const QString& topic, const QDateTime& at, const QJsonObject& data) {
+                       check_thread(c);
+                       ids.push_back(id);
+                       topics.push_back(topic);
+                       created_at.push_back(at);
+                       payloads.push_back(data);
+                     });
+    QObject::connect(&c, &Client::stateChanged, &context_, [this, &c](Client::State s, const QString& reason) {
+      check_thread(c);
+      states.push_back(s);
+      reasons.push_back(reason);
+      next_attempts.push_back(c.nextAttemptAt());
+    });
+    QObject::connect(&c, &Client::errorOccurred, &context_, [this, &c](const QString& e) {
+      check_thread(c);
+      errors.push_back(e);
+    });
+  }
+
+  std::size_t count(Client::State s) const {
+    std::size_t n = 0;
+    for (auto x : states) n += x == s ? 1 : 0;
+    return n;
+  }
+
+  std::vector<quint64> ids;
+  std::vector<QString> topics;
+  std::vector<QDateTime> created_at;
+  std::vector<QJsonObject> payloads;
+  std::vector<Client::State> states;
+  std::vector<QString> reasons;
+  std::vector<QDateTime> next_attempts;
+  std::vector<QString> errors;
+  int wrong_thread = 0;
+
+ private:
+  void check_thread(const Client& c) {
+    if (QThread::currentThread() != c.thread()) ++wrong_thread;
+  }
+  QObject context_;
+};
+
+class QtServerFixture : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("herald-qt-" + std::to_string(std::random_device{}()) + "-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir_);
+    // Tokens come from an issuer sharing the servers' secret that is never started, so
+    // clients can fetch tokens while the server under test is down.
+    issuer_ = std::make_shared<server::Server>(server_options());
+  }
+  void TearDown() override {
+    server_.reset();
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+  }
+
+  server::ServerOptions server_options(std::string db = ":memory:") {
+    server::ServerOptions o;
+    o.jwt_secret = "qt-secret-0123456789abcdef";
+    o.admin_key = "qt-admin-key";
+    o.db_path = std::move(db);
+    o.port = port_;
+    return o;
+  }
+  void start_server(server::ServerOptions o) {
+    server_ = std::make_unique<server::Server>(std::move(o));
+    port_ = server_->start();
+  }
+  std::string db_file() const { return (dir_ / "herald.db").string(); }
+  QUrl url() const { return QUrl(QStringLiteral("ws://127.0.0.1:%1/v1/stream").arg(port_)); }
+  std::string token(const std::string& user) { return issuer_->issue_token(user, std::chrono::hours{1}); }
+
+  /// Options for `user`, tokens from the in-process issuer, quick backoff; the cursor
+  /// store starts at 0 (replay everything) unless one is given.
+  ClientOptions client_options(const std::string& user, std::shared_ptr<CursorStore> cursor = nullptr) {
+    ClientOptions o;
+    o.url = url();
+    // from_blocking runs each fetch on a detached thread, which may still be starting
+    // when the client is gone: it holds the issuer, never the fixture.
+    o.tokenProvider = TokenProvider::from_blocking([issuer = issuer_, user] {
+      return Token{issuer->issue_token(user, std::chrono::hours{1}), std::nullopt};
+    });
+    o.cursorStore = cursor ? std::move(cursor) : std::make_shared<MemoryCursorStore>(0);
+    o.sdk.backoff_initial = std::chrono::milliseconds{20};
+    o.sdk.backoff_max = std::chrono::milliseconds{200};
+    return o;
+  }
+
+  std::filesystem::path dir_;
+  std::uint16_t port_ = 0;
+  std::unique_ptr<server::Server> server_;
+  std::shared_ptr<server::Server> issuer_;
+};
+
+}  // namespace herald::qt::test
