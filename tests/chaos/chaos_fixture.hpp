@@ -36,7 +36,7 @@ class ChaosTest : public ::testing::Test {
     dir_ = std::filesystem::temp_directory_path() /
            ("herald-chaos-" + std::to_string(std::random_device{}()) + "-" + std::to_string(::getpid()));
     std::filesystem::create_directories(dir_);
-    issuer_ = std::make_unique<server::Server>(server_options());
+    issuer_ = std::make_shared<server::Server>(server_options());
   }
   void TearDown() override {
     server_.reset();
@@ -62,9 +62,9 @@ class ChaosTest : public ::testing::Test {
   ClientOptions client_options(const std::string& url, const std::string& user = "alice") {
     ClientOptions o;
     o.url = url;
-    auto* issuer = issuer_.get();
+    // Shared: a detached fetch thread may outlive the test.
     o.token_provider = TokenProvider::from_blocking(
-        [issuer, user] { return Token{issuer->issue_token(user, std::chrono::hours{1}), std::nullopt}; });
+        [issuer = issuer_, user] { return Token{issuer->issue_token(user, std::chrono::hours{1}), std::nullopt}; });
     o.cursor_store = std::make_shared<MemoryCursorStore>(0);
     o.backoff_initial = std::chrono::milliseconds{10};
     o.backoff_max = std::chrono::milliseconds{200};
@@ -75,7 +75,7 @@ class ChaosTest : public ::testing::Test {
   std::filesystem::path dir_;
   std::uint16_t port_ = 0;
   std::unique_ptr<server::Server> server_;
-  std::unique_ptr<server::Server> issuer_;
+  std::shared_ptr<server::Server> issuer_;
 };
 
 }  // namespace herald::test

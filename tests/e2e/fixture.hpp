@@ -22,7 +22,7 @@ class ServerFixture : public ::testing::Test {
     std::filesystem::create_directories(dir_);
     // Tokens come from an issuer that shares the servers' secret but is never started,
     // so clients can fetch tokens while the server under test is down.
-    issuer_ = std::make_unique<server::Server>(server_options());
+    issuer_ = std::make_shared<server::Server>(server_options());
   }
   void TearDown() override {
     server_.reset();
@@ -49,9 +49,10 @@ class ServerFixture : public ::testing::Test {
   ClientOptions client_options(const std::string& user, std::shared_ptr<CursorStore> cursor = nullptr) {
     ClientOptions o;
     o.url = url();
-    auto* self = this;
-    o.token_provider = TokenProvider::from_blocking([self, user] {
-      return Token{self->issuer_->issue_token(user, std::chrono::hours{1}), std::nullopt};
+    // A fetch thread may outlive the test (from_blocking detaches it): it shares
+    // ownership of the issuer instead of pointing into the fixture.
+    o.token_provider = TokenProvider::from_blocking([issuer = issuer_, user] {
+      return Token{issuer->issue_token(user, std::chrono::hours{1}), std::nullopt};
     });
     o.cursor_store = std::move(cursor);
     o.backoff_initial = std::chrono::milliseconds{20};
@@ -62,7 +63,7 @@ class ServerFixture : public ::testing::Test {
   std::filesystem::path dir_;
   std::uint16_t port_ = 0;
   std::unique_ptr<server::Server> server_;
-  std::unique_ptr<server::Server> issuer_;
+  std::shared_ptr<server::Server> issuer_;
 };
 
 }  // namespace herald::test

@@ -37,6 +37,7 @@ class TokenLifecycle : public ServerFixture {
     auto logger = std::make_shared<spdlog::logger>("capture", sink);
     logger->set_level(spdlog::level::trace);
     spdlog::set_default_logger(logger);
+    issued_->issuer = std::make_shared<server::Server>(server_options());
   }
   void TearDown() override {
     server_.reset();
@@ -49,10 +50,12 @@ class TokenLifecycle : public ServerFixture {
   ClientOptions token_client(const std::string& user, std::chrono::seconds ttl) {
     auto o = client_options(user);
     auto* self = this;
-    o.token_provider = TokenProvider::from_blocking([self, user, ttl] {
-      auto t = self->issuer_->issue_token(user, ttl);
-      std::lock_guard l(self->m_);
-      self->tokens_.push_back(t);
+    // The fetch thread may outlive the test (a refresh due as the client stops): it
+    // shares ownership of what it touches.
+    o.token_provider = TokenProvider::from_blocking([issued = issued_, user, ttl] {
+      auto t = issued->issuer->issue_token(user, ttl);
+      std::lock_guard l(issued->m);
+      issued->tokens.push_back(t);
       return Token{t, std::nullopt};  // expiry from the JWT's exp, lifetime from its iat
     });
     o.log_level = LogLevel::trace;
@@ -63,8 +66,8 @@ class TokenLifecycle : public ServerFixture {
     return o;
   }
   std::size_t tokens_issued() {
-    std::lock_guard l(m_);
-    return tokens_.size();
+    std::lock_guard l(issued_->m);
+    return issued_->tokens.size();
   }
   /// Refreshes completed so far, as the client's log tells them.
   std::size_t refreshes_done() {
@@ -82,8 +85,13 @@ class TokenLifecycle : public ServerFixture {
     std::vector<std::string> haystacks = client_log_;
     haystacks.push_back(server_log_.str());
     for (const auto& e : details_) haystacks.push_back(e);
-    std::vector<std::string> needles = tokens_;
-    for (const auto& t : tokens_) needles.push_back(t.substr(t.rfind('.') + 1));  // the signature alone
+    std::vector<std::string> needles;
+    {
+      std::lock_guard li(issued_->m);
+      needles = issued_->tokens;
+    }
+    for (const auto& t : std::vector<std::string>(needles))
+      needles.push_back(t.substr(t.rfind('.') + 1));  // the signature alone
     const auto opts = server_options();
     needles.push_back(opts.jwt_secret);
     needles.push_back(opts.admin_key);
@@ -174,8 +182,13 @@ class TokenLifecycle : public ServerFixture {
               << pause.count() << " ms\n";
   }
 
+  struct Issued {
+    std::mutex m;
+    std::vector<std::string> tokens;
+    std::shared_ptr<server::Server> issuer;  // never started: it only signs tokens
+  };
+  std::shared_ptr<Issued> issued_ = std::make_shared<Issued>();
   std::mutex m_;
-  std::vector<std::string> tokens_;
   std::vector<std::string> client_log_;
   std::vector<std::string> details_;
   std::ostringstream server_log_;
@@ -186,6 +199,7 @@ TEST_F(TokenLifecycle, TwentyInBandRefreshesUnderASteadyStreamLoseAndDoubleNothi
   ClientMetrics m;
   ASSERT_NO_FATAL_FAILURE(run_refreshes(/*server_reauth=*/true, m));
   EXPECT_EQ(m.connects, 1u) << "in-band: one connection throughout";
+  EXPECT_GE(m.token_refreshes, static_cast<std::uint64_t>(kRefreshes));
   EXPECT_EQ(m.duplicates_dropped, 0u);
 }
 
@@ -193,6 +207,7 @@ TEST_F(TokenLifecycle, TwentyMakeBeforeBreakRefreshesUnderASteadyStreamLoseAndDo
   ClientMetrics m;
   ASSERT_NO_FATAL_FAILURE(run_refreshes(/*server_reauth=*/false, m));
   EXPECT_GE(m.connects, static_cast<std::uint64_t>(kRefreshes) + 1) << "a new connection per refresh";
+  EXPECT_GE(m.token_refreshes, static_cast<std::uint64_t>(kRefreshes));
 }
 
 TEST_F(TokenLifecycle, ARevokedUserIsStoppedAtOnceWithoutRetrying) {

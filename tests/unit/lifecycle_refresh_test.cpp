@@ -189,7 +189,9 @@ TEST_F(RefreshTest, InBandWhenTheServerAdvertisesReauth) {
 
   // Notifications keep flowing on the same connection meanwhile.
   EXPECT_THAT(names(h.frame(kFirst, notification_json(11))), ElementsAre("Deliver#11"));
+  EXPECT_EQ(h.lifecycle().token_refreshes(), 0u);
   EXPECT_THAT(names(h.frame(kFirst, reauth_ok_json())), ElementsAre("Cancel(reauth)"));
+  EXPECT_EQ(h.lifecycle().token_refreshes(), 1u);
   EXPECT_EQ(h.lifecycle().state(), State::connected);
   EXPECT_FALSE(h.lifecycle().handover_conn());
 }
@@ -256,6 +258,7 @@ TEST_F(RefreshTest, MakeBeforeBreakWhenTheServerHasNoReauth) {
   const auto sw = h.frame(kSecond, caught_up_json(12));
   EXPECT_THAT(names(sw), ElementsAre("Close#1/1000", "Cancel(handover)", "Cancel(handover_timeout)", "Arm(liveness)"));
   EXPECT_EQ(all<detail::ReportState>(sw).size(), 0u) << "no state change for the application";
+  EXPECT_EQ(h.lifecycle().token_refreshes(), 1u);
   EXPECT_THAT(names(h.frame(kSecond, notification_json(13))), ElementsAre("Deliver#13"));
 }
 

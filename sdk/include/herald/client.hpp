@@ -150,6 +150,8 @@ struct ClientMetrics {
   std::uint64_t reconnects = 0;              ///< connections after the first
   std::uint64_t notifications_delivered = 0;
   std::uint64_t duplicates_dropped = 0;
+  /// Proactive token refreshes completed on a live connection (in-band or by switching).
+  std::uint64_t token_refreshes = 0;
   std::optional<std::uint64_t> cursor;
   std::error_code last_error;
   /// The delay chosen for the pending (or last) reconnect.

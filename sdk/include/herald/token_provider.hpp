@@ -11,7 +11,11 @@
 namespace herald {
 
 /// An access token (a JWT) and, if the application knows it, when it expires. Without
-/// an explicit expiry the SDK reads the JWT's `exp` claim (decoded, not verified).
+/// an explicit expiry the SDK reads the JWT's `exp` claim; the lifetime starts at the
+/// JWT's `iat` (or the token's arrival). Claims are decoded, not verified: otherwise the
+/// token is opaque to the SDK. The expiry drives the proactive refresh (see
+/// ClientOptions::token_refresh); a token without a known expiry is never refreshed
+/// proactively, only replaced when the server ends the connection (4001).
 /// The value is a secret: the SDK never logs it, puts it in an error or in a URL.
 struct Token {
   std::string value;
@@ -27,9 +31,13 @@ struct TokenResult {
 /// Supplies tokens, typically from the application's auth backend.
 ///
 /// fetch() is called on the client's I/O thread and must not block it: start the
-/// work and call `done` exactly once, from any thread, when it completes. The SDK never
-/// runs two fetches of one client at once. Calling `done` after the client stopped is
-/// harmless.
+/// work and call `done` exactly once, from any thread, when it completes. Calls are
+/// single-flight: the SDK does not call fetch() again while a fetch of the same client
+/// is outstanding — one answer serves a reconnect, a refresh and a drain move alike —
+/// except after ClientOptions::token_timeout, when the outstanding fetch is abandoned
+/// (its late answer is ignored). A failed fetch (an error, or a token that is already
+/// expired or the same as the one in use) is retried with backoff while the current
+/// token is valid. Calling `done` after the client stopped is harmless.
 class TokenProvider {
  public:
   using Callback = std::function<void(TokenResult)>;
@@ -38,7 +46,10 @@ class TokenProvider {
 
   /// A provider that runs `get` on a thread of its own for each fetch, so a blocking
   /// call (an HTTP request, a subprocess) never stalls the I/O thread. `get` may throw;
-  /// the exception's message becomes the error (it must not contain the token).
+  /// the exception's message becomes the error (it must not contain the token). The
+  /// thread is detached: a `get` still running when the client is destroyed finishes
+  /// on its own (its answer is dropped), so it must own, or share ownership of, what it
+  /// uses — capture shared_ptrs, not raw pointers to objects that may be gone.
   static std::shared_ptr<TokenProvider> from_blocking(std::function<Token()> get);
 
   /// A provider that always returns the same token (tests, tools).

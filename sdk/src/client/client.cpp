@@ -182,6 +182,11 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
       if (stopped) return;  // stop() was called from a callback of this batch
       std::visit([this](auto& act) { run(act); }, a);
     }
+    if (const auto n = lifecycle.token_refreshes(); n != refreshes_seen) {
+      refreshes_seen = n;
+      std::lock_guard lock(metrics_mutex);
+      metrics.token_refreshes = n;
+    }
   }
 
   void run(detail::FetchToken&) {
@@ -439,6 +444,7 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
   bool flush_pending = false;
   std::map<detail::ConnId, std::shared_ptr<detail::WsConnection>> connections;  // at most two
   std::uint64_t token_generation = 0;
+  std::uint64_t refreshes_seen = 0;  // lifecycle.token_refreshes() last copied to metrics
   bool stopped = false;  // strand only
   std::mutex stop_mutex;
   bool stop_complete = false;  // guarded by stop_mutex

@@ -159,6 +159,8 @@ class Lifecycle {
   std::optional<SteadyTime> refresh_at() const { return refresh_at_; }
   /// True while a FetchToken is outstanding.
   bool fetching_token() const { return fetching_; }
+  /// Tokens handed to a live connection without a reconnect (reauth or switch).
+  std::uint64_t token_refreshes() const { return token_refreshes_; }
 
  private:
   enum class Phase { idle, fetching_token, connecting, open, waiting, stopped };
@@ -219,6 +221,7 @@ class Lifecycle {
   std::uint64_t conn_token_gen_ = 0;  ///< the token the current connection authenticated with
   bool fetching_ = false;             ///< a FetchToken is outstanding (single flight)
   std::uint32_t refresh_failures_ = 0;
+  std::uint64_t token_refreshes_ = 0;
   bool conn_reauth_ = false;  ///< the current connection's server advertised "reauth"
   std::optional<std::uint64_t> reauth_gen_;  ///< an in-band reauth in flight (token generation)
   bool fresh_token_retry_used_ = false;  ///< the one immediate retry after a 401

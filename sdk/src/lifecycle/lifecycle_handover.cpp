@@ -106,6 +106,7 @@ void Lifecycle::promote_handover(Actions& out, SteadyTime now) {
     out.emplace_back(CancelTimer{TimerKind::reauth});
   }
   conn_ = handover_->conn;
+  if (handover_->token_gen != conn_token_gen_) ++token_refreshes_;
   conn_token_gen_ = handover_->token_gen;
   conn_reauth_ = handover_->reauth;
   heartbeat_ = std::chrono::seconds{handover_->heartbeat_s};

@@ -182,6 +182,7 @@ void Lifecycle::reauth_confirmed(Actions& out, SteadyTime now) {
   }
   conn_token_gen_ = *reauth_gen_;
   reauth_gen_.reset();
+  ++token_refreshes_;
   out.emplace_back(CancelTimer{TimerKind::reauth});
   out.emplace_back(Log{LogLevel::info, "token refreshed in-band"});
   maybe_refresh(out, now);  // a newer token may have come meanwhile

@@ -1,0 +1,228 @@
+// herald-cli as a child process against the in-process reference server: it runs its
+// --token-command for every fetch (so short tokens are refreshed through it, without a
+// visible reconnect) and exits 3 when its user is revoked. Its output (stdout at
+// --events, stderr at trace) never contains a token.
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <array>
+#include <cerrno>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <random>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "herald/server/server.hpp"
+#include "support/recorder.hpp"
+
+extern char** environ;
+
+namespace herald::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+/// One herald-cli child: stdout through a pipe, stderr into a file.
+class CliProcess {
+ public:
+  CliProcess(const std::vector<std::string>& args, const std::string& stderr_file) {
+    std::array<int, 2> out{-1, -1};
+    if (::pipe2(out.data(), O_CLOEXEC) != 0) return;
+    std::vector<std::string> all = {HERALD_CLI_BINARY};
+    all.insert(all.end(), args.begin(), args.end());
+    std::vector<char*> argv;
+    for (auto& a : all) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
+    posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, stderr_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    if (::posix_spawn(&pid_, HERALD_CLI_BINARY, &actions, nullptr, argv.data(), environ) != 0) pid_ = -1;
+    posix_spawn_file_actions_destroy(&actions);
+    ::close(out[1]);
+    out_ = out[0];
+  }
+  ~CliProcess() {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGKILL);
+      (void)wait();
+    }
+    if (out_ >= 0) ::close(out_);
+  }
+  CliProcess(const CliProcess&) = delete;
+  CliProcess& operator=(const CliProcess&) = delete;
+
+  bool running() const { return pid_ > 0; }
+  const std::string& output() const { return text_; }
+
+  /// Reads stdout until it contains `needle` (true), or EOF / `timeout` (false).
+  bool read_until(const std::string& needle, std::chrono::milliseconds timeout = 15s) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (text_.find(needle) == std::string::npos) {
+      if (!read_some(deadline)) return false;
+    }
+    return true;
+  }
+  /// Reads stdout to EOF (the child exited or closed it), bounded by `timeout`.
+  bool read_to_eof(std::chrono::milliseconds timeout = 15s) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (read_some(deadline)) {
+    }
+    return eof_;
+  }
+  void signal(int sig) const {
+    if (pid_ > 0) ::kill(pid_, sig);
+  }
+  /// Reaps the child; its exit status, or -signal.
+  int wait() {
+    int status = 0;
+    while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+    }
+    pid_ = -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
+  }
+
+ private:
+  bool read_some(std::chrono::steady_clock::time_point deadline) {
+    if (eof_) return false;
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
+    if (left <= 0) return false;
+    pollfd p{out_, POLLIN, 0};
+    const int r = ::poll(&p, 1, static_cast<int>(left));
+    if (r < 0 && errno == EINTR) return true;
+    if (r <= 0) return false;
+    std::array<char, 4096> buf{};
+    const auto n = ::read(out_, buf.data(), buf.size());
+    if (n <= 0) {
+      eof_ = true;
+      return false;
+    }
+    text_.append(buf.data(), static_cast<std::size_t>(n));
+    return true;
+  }
+
+  pid_t pid_ = -1;
+  int out_ = -1;
+  bool eof_ = false;
+  std::string text_;
+};
+
+std::string read_file(const std::filesystem::path& p) {
+  std::ifstream in(p);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::size_t count_lines(const std::string& text) {
+  return static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n'));
+}
+
+class Cli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("herald-cli-test-" + std::to_string(std::random_device{}()) + "-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir_);
+    server::ServerOptions o;
+    o.jwt_secret = "cli-test-secret-0123456789abcdef";
+    o.admin_key = "cli-test-admin-key";
+    server_ = std::make_unique<server::Server>(o);
+    port_ = server_->start();
+  }
+  void TearDown() override {
+    server_.reset();
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+  }
+
+  /// A token command that asks the server's dev issuer for a `ttl_s` token of alice and
+  /// appends it to tokens.txt (one line per run: the test counts runs and scans for them).
+  std::string token_command(int ttl_s) {
+    const auto script = dir_ / "token.sh";
+    std::ofstream(script) << "#!/bin/sh\nset -e\n"
+                          << "t=$(curl -fsS -X POST -H 'Authorization: Bearer cli-test-admin-key' --data "
+                             "'{\"user_id\":\"alice\",\"ttl_s\":"
+                          << ttl_s << "}' http://127.0.0.1:" << port_
+                          << "/v1/tokens | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"token\"])')\n"
+                          << "echo \"$t\" >> '" << (dir_ / "tokens.txt").string() << "'\necho \"$t\"\n";
+    std::filesystem::permissions(script, std::filesystem::perms::owner_all);
+    return script.string();
+  }
+  std::vector<std::string> cli_args(int ttl_s) {
+    return {"--url",
+            "ws://127.0.0.1:" + std::to_string(port_) + "/v1/stream",
+            "--token-command",
+            token_command(ttl_s),
+            "--events",
+            "--log-level",
+            "trace",
+            "--backoff-initial-ms",
+            "50"};
+  }
+  std::string tokens() const { return read_file(dir_ / "tokens.txt"); }
+  std::string stderr_file() const { return (dir_ / "cli.err").string(); }
+
+  /// No token issued to the CLI appears in what it printed (stdout or stderr).
+  void expect_no_token_in(const std::string& out) {
+    const std::string err = read_file(stderr_file());
+    EXPECT_FALSE(err.empty()) << "trace logging produced nothing: the scan would prove nothing";
+    std::istringstream lines(tokens());
+    std::string token;
+    std::size_t scanned = 0;
+    while (std::getline(lines, token)) {
+      if (token.empty()) continue;
+      ++scanned;
+      EXPECT_EQ(out.find(token), std::string::npos) << "a token on stdout";
+      EXPECT_EQ(err.find(token), std::string::npos) << "a token on stderr";
+      const auto sig = token.substr(token.rfind('.') + 1);
+      EXPECT_EQ(err.find(sig), std::string::npos) << "a token signature on stderr";
+    }
+    EXPECT_GT(scanned, 0u);
+  }
+
+  std::filesystem::path dir_;
+  std::unique_ptr<server::Server> server_;
+  std::uint16_t port_ = 0;
+};
+
+TEST_F(Cli, RunsTheTokenCommandForEveryRefreshWithoutAVisibleReconnect) {
+  CliProcess cli(cli_args(/*ttl_s=*/3), stderr_file());
+  ASSERT_TRUE(cli.running());
+  ASSERT_TRUE(cli.read_until(R"("state":"connected")")) << cli.output();
+  // Three refreshes of 3 s tokens (each at ~2.25 s): the command ran four times.
+  ASSERT_TRUE(eventually([&] { return count_lines(tokens()) >= 4; }, 30s)) << count_lines(tokens()) << " runs";
+  server_->publish("alice", "t", R"({"n":1})");
+  ASSERT_TRUE(cli.read_until(R"("id":1)")) << cli.output();
+  cli.signal(SIGTERM);
+  ASSERT_TRUE(cli.read_to_eof());
+  EXPECT_EQ(cli.wait(), 0);
+  EXPECT_EQ(cli.output().find("reconnecting"), std::string::npos) << "refreshes are invisible:\n" << cli.output();
+  expect_no_token_in(cli.output());
+}
+
+TEST_F(Cli, ARevokedUserMakesItExitWith3) {
+  CliProcess cli(cli_args(/*ttl_s=*/3600), stderr_file());
+  ASSERT_TRUE(cli.running());
+  ASSERT_TRUE(cli.read_until(R"("state":"connected")")) << cli.output();
+  server_->revoke("alice");
+  ASSERT_TRUE(cli.read_to_eof()) << "it must exit by itself:\n" << cli.output();
+  EXPECT_EQ(cli.wait(), 3);
+  EXPECT_NE(cli.output().find("auth_failed"), std::string::npos) << cli.output();
+  EXPECT_EQ(cli.output().find("reconnecting"), std::string::npos) << "no retry";
+  EXPECT_EQ(count_lines(tokens()), 1u) << "no second token fetched";
+  expect_no_token_in(cli.output());
+}
+
+}  // namespace
+}  // namespace herald::test
