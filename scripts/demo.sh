@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The README's demo: a reference server and herald-cli, notifications flowing, a
-# client restart with catch-up, a server crash (SIGKILL) with reconnect and resume.
+# client restart with catch-up, a server crash (SIGKILL) with reconnect and resume,
+# and short-lived tokens refreshed under a flowing stream.
 # Prints a short transcript, exits 0 when every notification arrived exactly once,
 # in order, and leaves no process behind.
 #
@@ -56,7 +57,9 @@ admin() {  # method path [json]
     -H "Content-Type: application/json" ${3:+--data "$3"} "http://$addr$2"
 }
 
+published=0
 publish() {  # topic text
+  published=$((published + 1))
   local id
   id=$(admin POST /v1/users/alice/notifications "{\"topic\":\"$1\",\"data\":{\"text\":\"$2\"}}" |
     python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
@@ -67,10 +70,11 @@ publish() {  # topic text
 cat >"$work/token.sh" <<SH
 #!/bin/sh
 curl -fsS -X POST -H "Authorization: Bearer \$(cat '$work/admin.key')" \\
-  --data '{"user_id":"alice","ttl_s":3600}' "http://\$(sed -n 's/^listening on //p' '$work/server.out')/v1/tokens" |
+  --data "{\\"user_id\\":\\"alice\\",\\"ttl_s\\":\$(cat '$work/ttl')}" "http://\$(sed -n 's/^listening on //p' '$work/server.out')/v1/tokens" |
   python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])'
 SH
 chmod +x "$work/token.sh"
+echo 3600 >"$work/ttl"  # token lifetime in seconds; step 6 makes it short
 
 : >"$work/client.jsonl"
 shown=0
@@ -138,13 +142,35 @@ publish comment "Margaret commented after the restart"
 publish like "Dennis liked your comment"
 wait_for "the last notifications" has_received 7
 show_client
+
+say "6. Short-lived tokens: restart the client with 6 s tokens; publish once a second"
+stop_client
+echo 6 >"$work/ttl"
+start_client
+wait_for "the client to connect" client_connected 4
+refreshes() { grep -c "token refreshed in-band" "$work/client.log" || true; }
+seen_refreshes=0
+for i in $(seq 20); do
+  publish tick "Tick $i"
+  sleep 1
+  while [[ $(refreshes) -gt $seen_refreshes ]]; do
+    seen_refreshes=$((seen_refreshes + 1))
+    echo "   client  token     refreshed in-band (reauth on the live connection)"
+  done
+  [[ $seen_refreshes -ge 2 ]] && break
+done
+[[ $(refreshes) -ge 2 ]] || die "the client did not refresh its token twice"
+wait_for "the ticks" has_received "$published"
+show_client
+echo "   client  refreshed its token in-band $(refreshes) times (75 % of 6 s), no state change, no reconnect"
 stop_client
 
 say "Result"
-python3 - "$work/client.jsonl" <<'PY'
+python3 - "$work/client.jsonl" "$published" <<'PY'
 import json, sys
 ids = [json.loads(l)["id"] for l in open(sys.argv[1]) if '"event"' not in l]
-ok = len(ids) == 7 and len(set(ids)) == 7 and ids == sorted(ids)
+n = int(sys.argv[2])
+ok = len(ids) == n and len(set(ids)) == n and ids == sorted(ids)
 print(f"   {len(ids)} notifications received, {len(set(ids))} distinct, in order: {ids == sorted(ids)}")
 print("   nothing lost, nothing duplicated" if ok else "   MISMATCH")
 sys.exit(0 if ok else 1)
