@@ -16,13 +16,12 @@
 #include <filesystem>
 #include <fstream>
 #include <optional>
-#include <random>
 #include <sstream>
 #include <string>
 #include <vector>
 
-#include "herald/server/server.hpp"
 #include "support/recorder.hpp"
+#include "support/server_fixture.hpp"
 
 extern char** environ;
 
@@ -128,22 +127,11 @@ std::size_t count_lines(const std::string& text) {
   return static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n'));
 }
 
-class Cli : public ::testing::Test {
+class Cli : public InProcessServerTest {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("herald-cli-test-" + std::to_string(std::random_device{}()) + "-" + std::to_string(::getpid()));
-    std::filesystem::create_directories(dir_);
-    server::ServerOptions o;
-    o.jwt_secret = "cli-test-secret-0123456789abcdef";
-    o.admin_key = "cli-test-admin-key";
-    server_ = std::make_unique<server::Server>(o);
-    port_ = server_->start();
-  }
-  void TearDown() override {
-    server_.reset();
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
+    InProcessServerTest::SetUp();
+    start_server(base_server_options());
   }
 
   /// A token command that asks the server's dev issuer for a `ttl_s` token of alice and
@@ -151,7 +139,7 @@ class Cli : public ::testing::Test {
   std::string token_command(int ttl_s) {
     const auto script = dir_ / "token.sh";
     std::ofstream(script) << "#!/bin/sh\nset -e\n"
-                          << "t=$(curl -fsS -X POST -H 'Authorization: Bearer cli-test-admin-key' --data "
+                          << "t=$(curl -fsS -X POST -H 'Authorization: Bearer " << kTestAdminKey << "' --data "
                              "'{\"user_id\":\"alice\",\"ttl_s\":"
                           << ttl_s << "}' http://127.0.0.1:" << port_
                           << "/v1/tokens | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"token\"])')\n"
@@ -191,9 +179,6 @@ class Cli : public ::testing::Test {
     EXPECT_GT(scanned, 0u);
   }
 
-  std::filesystem::path dir_;
-  std::unique_ptr<server::Server> server_;
-  std::uint16_t port_ = 0;
 };
 
 TEST_F(Cli, RunsTheTokenCommandForEveryRefreshWithoutAVisibleReconnect) {

@@ -37,7 +37,7 @@ class TokenLifecycle : public ServerFixture {
     auto logger = std::make_shared<spdlog::logger>("capture", sink);
     logger->set_level(spdlog::level::trace);
     spdlog::set_default_logger(logger);
-    issued_->issuer = std::make_shared<server::Server>(server_options());
+    issued_->issuer = issuer_;
   }
   void TearDown() override {
     server_.reset();

@@ -42,7 +42,7 @@ TEST_F(QtNotifier, ConnectsShowsNotificationsNewestFirstAndRenders) {
   NotifierSettings settings;
   settings.server = QStringLiteral("http://127.0.0.1:%1").arg(port_);
   settings.user = QStringLiteral("alice");
-  settings.admin_key = QStringLiteral("qt-admin-key");
+  settings.admin_key = QString::fromLatin1(herald::test::kTestAdminKey);
   settings.settings_file = QString::fromStdString((dir_ / "notifier.ini").string());
   NotifierWindow window(settings);
   window.resize(560, 380);

@@ -4,7 +4,6 @@
 #pragma once
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <QCoreApplication>
 #include <QDateTime>
@@ -14,15 +13,13 @@
 #include <QThread>
 #include <QTimer>
 #include <chrono>
-#include <filesystem>
 #include <functional>
 #include <memory>
-#include <random>
 #include <string>
 #include <vector>
 
 #include "herald/qt/client.hpp"
-#include "herald/server/server.hpp"
+#include "support/server_fixture.hpp"
 
 namespace herald::qt::test {
 
@@ -97,58 +94,23 @@ class QtRecorder {
   QObject context_;
 };
 
-class QtServerFixture : public ::testing::Test {
+class QtServerFixture : public herald::test::InProcessServerTest {
  protected:
-  void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("herald-qt-" + std::to_string(std::random_device{}()) + "-" + std::to_string(::getpid()));
-    std::filesystem::create_directories(dir_);
-    // Tokens come from an issuer sharing the servers' secret that is never started, so
-    // clients can fetch tokens while the server under test is down.
-    issuer_ = std::make_shared<server::Server>(server_options());
-  }
-  void TearDown() override {
-    server_.reset();
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
-  }
-
-  server::ServerOptions server_options(std::string db = ":memory:") {
-    server::ServerOptions o;
-    o.jwt_secret = "qt-secret-0123456789abcdef";
-    o.admin_key = "qt-admin-key";
-    o.db_path = std::move(db);
-    o.port = port_;
-    return o;
-  }
-  void start_server(server::ServerOptions o) {
-    server_ = std::make_unique<server::Server>(std::move(o));
-    port_ = server_->start();
-  }
-  std::string db_file() const { return (dir_ / "herald.db").string(); }
-  QUrl url() const { return QUrl(QStringLiteral("ws://127.0.0.1:%1/v1/stream").arg(port_)); }
-  std::string token(const std::string& user) { return issuer_->issue_token(user, std::chrono::hours{1}); }
+  server::ServerOptions server_options(std::string db = ":memory:") const { return base_server_options(std::move(db)); }
+  QUrl url() const { return QUrl(QString::fromStdString(stream_url())); }
+  std::string token(const std::string& user) const { return issuer_->issue_token(user, std::chrono::hours{1}); }
 
   /// Options for `user`, tokens from the in-process issuer, quick backoff; the cursor
   /// store starts at 0 (replay everything) unless one is given.
-  ClientOptions client_options(const std::string& user, std::shared_ptr<CursorStore> cursor = nullptr) {
+  ClientOptions client_options(const std::string& user, std::shared_ptr<CursorStore> cursor = nullptr) const {
     ClientOptions o;
     o.url = url();
-    // from_blocking runs each fetch on a detached thread, which may still be starting
-    // when the client is gone: it holds the issuer, never the fixture.
-    o.tokenProvider = TokenProvider::from_blocking([issuer = issuer_, user] {
-      return Token{issuer->issue_token(user, std::chrono::hours{1}), std::nullopt};
-    });
+    o.tokenProvider = token_provider(user);
     o.cursorStore = cursor ? std::move(cursor) : std::make_shared<MemoryCursorStore>(0);
     o.sdk.backoff_initial = std::chrono::milliseconds{20};
     o.sdk.backoff_max = std::chrono::milliseconds{200};
     return o;
   }
-
-  std::filesystem::path dir_;
-  std::uint16_t port_ = 0;
-  std::unique_ptr<server::Server> server_;
-  std::shared_ptr<server::Server> issuer_;
 };
 
 }  // namespace herald::qt::test
