@@ -334,6 +334,18 @@ TEST_F(RefreshTest, NoRetryOnceTheTokenHasExpired) {
       ElementsAre("State(reconnecting)", "Cancel(liveness)", "Cancel(handover)", "FetchToken", "Arm(token_timeout)"));
 }
 
+TEST_F(RefreshTest, A4001BeforeTheReauthWasAnsweredReconnectsAtOnceWithTheNewToken) {
+  live(1h);
+  fire_refresh();
+  h.token("tok-2", h.clock.now() + 1h, h.clock.now());  // reauth sent, no answer yet
+  const auto acts = h.closed(kFirst, 4001, "token expired");
+  EXPECT_EQ(count<detail::FetchToken>(acts), 0u) << "the new token is good: no second fetch";
+  const auto open = find<detail::OpenConnection>(acts);
+  ASSERT_TRUE(open);
+  EXPECT_EQ(open->token, "tok-2");
+  EXPECT_EQ(last_state(acts)->reason, errc::token_expired);
+}
+
 TEST_F(RefreshTest, TheSameTokenAgainCountsAsAFailedRefresh) {
   live(1h);
   fire_refresh();

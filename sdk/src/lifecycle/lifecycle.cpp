@@ -229,7 +229,8 @@ Actions Lifecycle::closed(SteadyTime now, ConnId conn, std::optional<std::uint16
   }
   switch (*close_code) {
     case 4001:  // token expired on a live connection: fresh token, at once
-      token_.reset();
+      // (unless a newer one came meanwhile, e.g. the server closed before our reauth)
+      if (token_gen_ == conn_token_gen_ || !token_usable(now)) token_.reset();
       set_state(out, State::reconnecting, code(errc::token_expired), detail);
       retry_now(out, now);
       break;
