@@ -48,7 +48,7 @@ std::optional<StreamUrl> parse_stream_url(std::string_view url, std::string& err
   const auto path_start = rest.find_first_of("/?");
   std::string_view authority = rest.substr(0, path_start);
   out.target = path_start == std::string_view::npos ? "/" : std::string(rest.substr(path_start));
-  if (!out.target.empty() && out.target.front() == '?') out.target.insert(0, "/");
+  if (!out.target.empty() && out.target.front() == '?') out.target = "/" + out.target;
   if (out.target.find('#') != std::string::npos) {
     error = "URL must not have a fragment (RFC 6455)";
     return std::nullopt;
