@@ -487,9 +487,22 @@ Client::~Client() {
 void Client::on_notification(std::function<void(const Notification&)> cb) { impl_->on_notification = std::move(cb); }
 void Client::on_state(std::function<void(const StateEvent&)> cb) { impl_->on_state = std::move(cb); }
 void Client::on_gap(std::function<void(const GapEvent&)> cb) { impl_->on_gap = std::move(cb); }
-void Client::start() { impl_->start(); }
-void Client::stop() { impl_->stop(); }
-void Client::reconnect_now() { impl_->reconnect_now(); }
+// Each takes a copy of impl_ first: a callback may destroy this Client on the I/O thread
+// while the call is still returning from its post to the strand, and the copy keeps the
+// strand (and the io_context it lives in) alive until then. ASan found it: a client
+// destroyed inside on_state(connecting), reported while start() was still posting.
+void Client::start() {
+  const auto impl = impl_;
+  impl->start();
+}
+void Client::stop() {
+  const auto impl = impl_;
+  impl->stop();
+}
+void Client::reconnect_now() {
+  const auto impl = impl_;
+  impl->reconnect_now();
+}
 
 ClientMetrics Client::metrics() const {
   std::lock_guard lock(impl_->metrics_mutex);
