@@ -50,7 +50,7 @@ Run replay_once(std::uint16_t port, const std::string& token, std::uint64_t last
   herald::ClientOptions opts;
   opts.url = "ws://127.0.0.1:" + std::to_string(port) + "/v1/stream";
   opts.token_provider = herald::TokenProvider::fixed(token);
-  opts.cursor_store = std::make_shared<herald::MemoryCursorStore>(0);
+  opts.cursor_store = std::make_shared<herald::MemoryCursorStore>(herald::Cursor{0});
   opts.max_attempts = 1;
   herald::Client client(std::move(opts));
   client.on_notification([&](const herald::Notification& n) {

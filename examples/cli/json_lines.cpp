@@ -41,8 +41,13 @@ std::string state_line(const StateEvent& e) {
 }
 
 std::string gap_line(const GapEvent& g) {
-  nlohmann::json j{{"event", "gap"}, {"first_available_id", g.first_available_id}};
+  nlohmann::json j{{"event", "gap"}, {"reason", to_string(g.reason)}, {"first_available_id", g.first_available_id}};
   j["last_seen_id"] = g.last_seen_id ? nlohmann::json(*g.last_seen_id) : nlohmann::json(nullptr);
+  if (g.missing) j["missing"] = *g.missing;
+  if (g.reason == GapReason::reset) {
+    j["previous_epoch"] = g.previous_epoch;
+    j["epoch"] = g.epoch;
+  }
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 

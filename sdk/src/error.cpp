@@ -16,6 +16,7 @@ class ErrorCategory final : public std::error_category {
       case errc::liveness_timeout: return "the connection went silent (half-open)";
       case errc::token_expired: return "the token expired";
       case errc::token_fetch_failed: return "the token provider failed";
+      case errc::history_reset: return "the server's history was reset";
       case errc::auth_failed: return "authentication failed";
       case errc::bad_request: return "the server rejected the request as malformed";
       case errc::invalid_url: return "the URL cannot be used";
@@ -68,6 +69,7 @@ const char* to_string(errc e) noexcept {
     case errc::liveness_timeout: return "liveness_timeout";
     case errc::token_expired: return "token_expired";
     case errc::token_fetch_failed: return "token_fetch_failed";
+    case errc::history_reset: return "history_reset";
     case errc::auth_failed: return "auth_failed";
     case errc::bad_request: return "bad_request";
     case errc::invalid_url: return "invalid_url";

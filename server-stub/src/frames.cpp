@@ -37,6 +37,7 @@ const char* to_string(ResumeStatus s) {
 std::string encode_welcome(const WelcomeFrame& w) {
   nlohmann::json resume{{"status", to_string(w.resume.status)}, {"head_id", w.resume.head_id}};
   resume["from_id"] = w.resume.from_id ? nlohmann::json(*w.resume.from_id) : nlohmann::json(nullptr);
+  if (!w.epoch.empty()) resume["epoch"] = w.epoch;
   nlohmann::json j{{"type", "welcome"},
                    {"session_id", w.session_id},
                    {"user_id", w.user_id},

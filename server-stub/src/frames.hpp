@@ -33,6 +33,7 @@ struct WelcomeFrame {
   std::int64_t token_expires_at = 0;
   std::vector<std::string> features;
   ResumePlan resume;
+  std::string epoch;  ///< the history's epoch (NotificationStore::epoch())
 };
 
 std::string encode_welcome(const WelcomeFrame& w);

@@ -5,6 +5,7 @@
 
 #include <limits>
 #include <mutex>
+#include <random>
 #include <stdexcept>
 
 #include "json_util.hpp"
@@ -29,7 +30,22 @@ CREATE TABLE IF NOT EXISTS user_streams(
 CREATE TABLE IF NOT EXISTS token_revocations(
   user_id TEXT PRIMARY KEY,
   revoked_at_ms INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS store_meta(
+  key TEXT PRIMARY KEY,
+  value TEXT NOT NULL);
 )sql";
+
+// "e-" and 128 random bits in hex: a database created anew never repeats an epoch.
+std::string new_epoch() {
+  std::random_device rd;
+  std::string out = "e-";
+  constexpr const char* kHex = "0123456789abcdef";
+  for (int i = 0; i < 4; ++i) {
+    const std::uint32_t v = rd();
+    for (int shift = 28; shift >= 0; shift -= 4) out += kHex[(v >> shift) & 0xF];
+  }
+  return out;
+}
 
 struct DbCloser {
   void operator()(sqlite3* db) const noexcept { sqlite3_close_v2(db); }
@@ -91,6 +107,7 @@ class SqliteStore final : public NotificationStore {
     }
     exec("PRAGMA foreign_keys=ON");
     exec(kSchema);
+    epoch_ = load_or_create_epoch();
     insert_ = prepare("INSERT INTO notifications(user_id, created_at_ms, topic, data) VALUES(?1, ?2, ?3, ?4)");
     upsert_stream_ = prepare(
         "INSERT INTO user_streams(user_id, head_id, retained) VALUES(?1, ?2, 1) "
@@ -188,6 +205,8 @@ class SqliteStore final : public NotificationStore {
     return s;
   }
 
+  std::string epoch() override { return epoch_; }
+
   std::int64_t revoke_tokens(const std::string& user_id, std::int64_t at_ms) override {
     std::lock_guard lock(mutex_);
     StmtUse use(revoke_.get());
@@ -242,6 +261,20 @@ class SqliteStore final : public NotificationStore {
     step_done(use.get(), "mark pruned");
   }
 
+  // The first open of a database creates its epoch; every later open reads it back.
+  std::string load_or_create_epoch() {
+    const Stmt insert = prepare("INSERT OR IGNORE INTO store_meta(key, value) VALUES('epoch', ?1)");
+    {
+      StmtUse use(insert.get());
+      bind_text(use.get(), 1, new_epoch());
+      if (sqlite3_step(use.get()) != SQLITE_DONE) fail(db_.get(), "create epoch");
+    }
+    const Stmt select = prepare("SELECT value FROM store_meta WHERE key = 'epoch'");
+    StmtUse use(select.get());
+    if (sqlite3_step(use.get()) != SQLITE_ROW) fail(db_.get(), "read epoch");
+    return column_text(use.get(), 0);
+  }
+
   void exec(const char* sql) {
     if (sqlite3_exec(db_.get(), sql, nullptr, nullptr, nullptr) != SQLITE_OK) fail(db_.get(), "schema");
   }
@@ -267,6 +300,7 @@ class SqliteStore final : public NotificationStore {
   std::mutex mutex_;
   std::uint64_t retention_;
   Db db_;
+  std::string epoch_;  // fixed once the store is open
   Stmt insert_, upsert_stream_, cut_, prune_, mark_pruned_, read_after_, state_, revoke_, revoked_at_,
       latest_revoke_, begin_, commit_, rollback_;
 };

@@ -41,6 +41,11 @@ class NotificationStore {
 
   virtual UserStreamState state(const std::string& user_id) = 0;
 
+  /// The history's epoch (welcome.resume.epoch): created once with the store, kept across
+  /// restarts, new for a new (or emptied and recreated) database. Ids are comparable only
+  /// within one epoch.
+  virtual std::string epoch() = 0;
+
   /// Records that every token of `user_id` issued at or before `at_ms` (unix ms) is
   /// revoked. Never moves an earlier revoke back; returns the instant now in effect.
   virtual std::int64_t revoke_tokens(const std::string& user_id, std::int64_t at_ms) = 0;

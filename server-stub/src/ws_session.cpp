@@ -266,6 +266,7 @@ class WsSession final : public Connection, public LiveStream, public std::enable
     welcome.features =
         core_.options().reauth ? std::vector<std::string>{"reauth", "drain"} : std::vector<std::string>{"drain"};
     welcome.resume = plan;
+    welcome.epoch = store.epoch();
     enqueue(encode_welcome(welcome));
     // Opened while the server drains (auth-frame clients upgraded before it began).
     if (const auto remaining = core_.drain_remaining()) send_drain(*remaining);

@@ -43,7 +43,7 @@ class ChaosTest : public InProcessServerTest {
     ClientOptions o;
     o.url = url;
     o.token_provider = token_provider(user);
-    o.cursor_store = std::make_shared<MemoryCursorStore>(0);
+    o.cursor_store = std::make_shared<MemoryCursorStore>(Cursor{0});
     o.backoff_initial = std::chrono::milliseconds{10};
     o.backoff_max = std::chrono::milliseconds{200};
     o.connect_timeout = std::chrono::seconds{5};

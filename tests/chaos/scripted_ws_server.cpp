@@ -24,7 +24,7 @@ using boost::system::error_code;
 std::string welcome_json(int heartbeat_s) {
   return R"({"type":"welcome","session_id":"s-scripted","user_id":"u1","protocol":1,"heartbeat_s":)" +
          std::to_string(heartbeat_s) +
-         R"(,"token_expires_at":4102444800,"features":[],"resume":{"status":"ok","from_id":1,"head_id":0}})";
+         R"(,"token_expires_at":4102444800,"features":[],"resume":{"status":"ok","from_id":1}})";
 }
 
 std::string caught_up_json(std::uint64_t head_id) {

@@ -9,7 +9,7 @@ using Drain = ServerFixture;
 
 TEST_F(Drain, SingleServerRedeployLosesNothing) {
   start_server(server_options(db_file()));
-  Client client(client_options("alice", std::make_shared<MemoryCursorStore>(0)));
+  Client client(client_options("alice", std::make_shared<MemoryCursorStore>(Cursor{0})));
   Recorder rec;
   rec.attach(client);
   client.start();
@@ -40,7 +40,7 @@ TEST_F(Drain, SingleServerRedeployLosesNothing) {
 
 TEST_F(Drain, ReconnectNowWhileConnectedSwitchesWithoutAStateChange) {
   start_server(server_options());
-  Client client(client_options("alice", std::make_shared<MemoryCursorStore>(0)));
+  Client client(client_options("alice", std::make_shared<MemoryCursorStore>(Cursor{0})));
   Recorder rec;
   rec.attach(client);
   client.start();

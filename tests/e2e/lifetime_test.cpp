@@ -12,7 +12,7 @@ using Lifetime = ServerFixture;
 
 TEST_F(Lifetime, StopInsideACallbackEndsDeliveryAtOnce) {
   start_server(server_options());
-  auto cursor = std::make_shared<MemoryCursorStore>(0);
+  auto cursor = std::make_shared<MemoryCursorStore>(Cursor{0});
   Client client(client_options("alice", cursor));
   std::atomic<int> seen{0};
   Recorder rec;
@@ -27,12 +27,12 @@ TEST_F(Lifetime, StopInsideACallbackEndsDeliveryAtOnce) {
   ASSERT_TRUE(rec.wait([&] { return client.metrics().state == State::stopped; }));
   client.stop();
   EXPECT_EQ(seen.load(), 2);
-  EXPECT_EQ(cursor->load(), 2u);  // the cursor covers exactly what was handed over
+  EXPECT_EQ(cursor->load()->id, 2u);  // the cursor covers exactly what was handed over
 }
 
 TEST_F(Lifetime, DestroyingTheClientInsideItsOwnCallbackIsSafe) {
   start_server(server_options());
-  auto client = std::make_unique<Client>(client_options("alice", std::make_shared<MemoryCursorStore>(0)));
+  auto client = std::make_unique<Client>(client_options("alice", std::make_shared<MemoryCursorStore>(Cursor{0})));
   std::mutex m;
   std::condition_variable cv;
   bool destroyed = false;
@@ -52,7 +52,7 @@ TEST_F(Lifetime, DestroyingTheClientInsideItsOwnCallbackIsSafe) {
 
 TEST_F(Lifetime, NoCallbackRunsAfterStopReturns) {
   start_server(server_options());
-  Client client(client_options("alice", std::make_shared<MemoryCursorStore>(0)));
+  Client client(client_options("alice", std::make_shared<MemoryCursorStore>(Cursor{0})));
   std::atomic<bool> stopped{false};
   std::atomic<int> late{0};
   std::atomic<int> delivered{0};

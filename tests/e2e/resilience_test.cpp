@@ -81,7 +81,7 @@ TEST_F(Resilience, ClientStartedBeforeTheServerConnectsOnceItIsUp) {
   // Reserve a port, then free it: the client starts against nothing.
   start_server(server_options(db_file()));
   server_.reset();
-  Client client(client_options("alice", std::make_shared<MemoryCursorStore>(0)));
+  Client client(client_options("alice", std::make_shared<MemoryCursorStore>(Cursor{0})));
   Recorder rec;
   rec.attach(client);
   client.start();

@@ -15,7 +15,7 @@ std::vector<std::uint64_t> range(std::uint64_t first, std::uint64_t last) {
 
 TEST_F(Stream, PublishedWhileConnectedArrivesInOrderWithData) {
   start_server(server_options());
-  Client client(client_options("alice", std::make_shared<MemoryCursorStore>(0)));
+  Client client(client_options("alice", std::make_shared<MemoryCursorStore>(Cursor{0})));
   Recorder rec;
   rec.attach(client);
   client.start();
@@ -48,7 +48,7 @@ TEST_F(Stream, NewDeviceGetsOnlyLiveNotifications) {
 
 TEST_F(Stream, StoppedClientCatchesUpExactlyTheMissedOnes) {
   start_server(server_options());
-  auto cursor = std::make_shared<MemoryCursorStore>(0);
+  auto cursor = std::make_shared<MemoryCursorStore>(Cursor{0});
   {
     Client first(client_options("alice", cursor));
     Recorder rec;
@@ -75,9 +75,9 @@ TEST_F(Stream, StoppedClientCatchesUpExactlyTheMissedOnes) {
 
 TEST_F(Stream, TwoClientsOfOneUserBothReceive) {
   start_server(server_options());
-  Client a(client_options("alice", std::make_shared<MemoryCursorStore>(0)));
-  Client b(client_options("alice", std::make_shared<MemoryCursorStore>(0)));
-  Client other(client_options("bob", std::make_shared<MemoryCursorStore>(0)));
+  Client a(client_options("alice", std::make_shared<MemoryCursorStore>(Cursor{0})));
+  Client b(client_options("alice", std::make_shared<MemoryCursorStore>(Cursor{0})));
+  Client other(client_options("bob", std::make_shared<MemoryCursorStore>(Cursor{0})));
   Recorder ra, rb, ro;
   ra.attach(a);
   rb.attach(b);
@@ -98,7 +98,7 @@ TEST_F(Stream, TwoClientsOfOneUserBothReceive) {
 
 TEST_F(Stream, ServerRestartOnTheSameDatabaseResumesWithoutLossOrDuplicate) {
   start_server(server_options(db_file()));
-  Client client(client_options("alice", std::make_shared<MemoryCursorStore>(0)));
+  Client client(client_options("alice", std::make_shared<MemoryCursorStore>(Cursor{0})));
   Recorder rec;
   rec.attach(client);
   client.start();
@@ -127,7 +127,7 @@ TEST_F(Stream, CursorOlderThanRetentionRaisesAGapAndReplaysTheRest) {
   o.retention = 3;
   start_server(o);
   for (int i = 0; i < 10; ++i) server_->publish("alice", "t", "{}");
-  Client client(client_options("alice", std::make_shared<MemoryCursorStore>(2)));
+  Client client(client_options("alice", std::make_shared<MemoryCursorStore>(Cursor{2})));
   Recorder rec;
   rec.attach(client);
   client.start();

@@ -106,7 +106,7 @@ class QtServerFixture : public herald::test::InProcessServerTest {
     ClientOptions o;
     o.url = url();
     o.tokenProvider = token_provider(user);
-    o.cursorStore = cursor ? std::move(cursor) : std::make_shared<MemoryCursorStore>(0);
+    o.cursorStore = cursor ? std::move(cursor) : std::make_shared<MemoryCursorStore>(Cursor{0});
     o.sdk.backoff_initial = std::chrono::milliseconds{20};
     o.sdk.backoff_max = std::chrono::milliseconds{200};
     return o;

@@ -14,7 +14,7 @@ ClientOptions signal_options(QtServerFixture& f, const QUrl& url) {
   (void)f;
   ClientOptions o;
   o.url = url;
-  o.cursorStore = std::make_shared<MemoryCursorStore>(0);
+  o.cursorStore = std::make_shared<MemoryCursorStore>(Cursor{0});
   o.sdk.backoff_initial = std::chrono::milliseconds{20};
   o.sdk.backoff_max = std::chrono::milliseconds{100};
   return o;  // no tokenProvider: tokens come through tokenRequested

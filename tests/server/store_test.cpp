@@ -27,6 +27,28 @@ class TempDb {
   std::filesystem::path path_;
 };
 
+TEST(SqliteStore, TheEpochIsCreatedOnceAndKeptAcrossReopens) {
+  TempDb db;
+  std::string first;
+  {
+    auto store = open_sqlite_store(db.path(), 100);
+    first = store->epoch();
+    store->append("u1", "t", "{}", 1);
+  }
+  EXPECT_EQ(first.rfind("e-", 0), 0u) << first;
+  EXPECT_EQ(first.size(), 34u) << "e- and 128 random bits in hex";
+  EXPECT_EQ(open_sqlite_store(db.path(), 100)->epoch(), first);
+}
+
+TEST(SqliteStore, ANewDatabaseGetsANewEpoch) {
+  TempDb a;
+  TempDb b;
+  const auto epoch_a = open_sqlite_store(a.path(), 100)->epoch();
+  EXPECT_NE(open_sqlite_store(b.path(), 100)->epoch(), epoch_a);
+  EXPECT_NE(open_sqlite_store(":memory:", 100)->epoch(), open_sqlite_store(":memory:", 100)->epoch())
+      << "an in-memory store is new every time";
+}
+
 TEST(SqliteStore, ReopenReadsBackEverything) {
   TempDb db;
   std::vector<std::uint64_t> ids;

@@ -44,6 +44,7 @@ TEST_F(Stream, WelcomeThenCaughtUpThenLive) {
   EXPECT_EQ(w["resume"]["status"], "fresh");
   EXPECT_TRUE(w["resume"]["from_id"].is_null());
   EXPECT_EQ(w["resume"]["head_id"], before);
+  EXPECT_TRUE(std::regex_match(w["resume"]["epoch"].get<std::string>(), std::regex("e-[0-9a-f]{32}")));
   EXPECT_EQ(c->read_json(), nlohmann::json({{"type", "caught_up"}, {"head_id", before}}));
   EXPECT_TRUE(await_connections(1));
 

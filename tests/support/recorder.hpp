@@ -56,6 +56,9 @@ class Recorder {
   bool wait_ids(std::size_t n) {
     return wait([&] { return notifications_.size() >= n; });
   }
+  bool wait_gaps(std::size_t n) {
+    return wait([&] { return gaps_.size() >= n; });
+  }
   bool wait_state(State s, std::size_t nth = 1) {
     return wait([&] { return count_state_locked(s) >= nth; });
   }

@@ -73,7 +73,8 @@ TEST(DecodeWelcome, MinimalWelcomeTakesTheDefaults) {
   EXPECT_EQ(w.resume, ResumeStatus::fresh);
   EXPECT_FALSE(w.token_expires_at.has_value());
   EXPECT_FALSE(w.from_id.has_value());
-  EXPECT_EQ(w.head_id, 0u);
+  EXPECT_FALSE(w.head_id.has_value()) << "unknown, not 0: an absent head must not look like a reset";
+  EXPECT_TRUE(w.epoch.empty());
   EXPECT_TRUE(w.features.empty());
 }
 
@@ -103,9 +104,27 @@ TEST(DecodeWelcome, IllTypedMembersAreBadField) {
            R"({"type":"welcome","resume":{"from_id":3}})",
            R"({"type":"welcome","resume":{"status":"ok","from_id":-3}})",
            R"({"type":"welcome","resume":{"status":"ok","head_id":"57"}})",
+           R"({"type":"welcome","resume":{"status":"gap","missed":-1}})",
+           R"({"type":"welcome","resume":{"status":"ok","epoch":7}})",
+           R"({"type":"welcome","resume":{"status":"ok","epoch":"has space"}})",
+           R"({"type":"welcome","resume":{"status":"ok","epoch":"e-1\n2"}})",
+           R"({"type":"welcome","resume":{"status":"ok","epoch":"ü"}})",
+           R"({"type":"welcome","resume":{"status":"ok","epoch":"eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee"}})",
        }) {
     EXPECT_EQ(error_of(frame), DecodeError::bad_field) << frame;
   }
+}
+
+TEST(DecodeWelcome, TheEpochAndTheMissedCountAreRead) {
+  const auto w = decode_as<Welcome>(
+      R"({"type":"welcome","resume":{"status":"gap","from_id":40,"head_id":57,"missed":12,"epoch":"e-7f3a.B_:~"}})");
+  EXPECT_EQ(w.epoch, "e-7f3a.B_:~");
+  EXPECT_EQ(w.missed, 12u);
+  const std::string longest(64, 'e');
+  EXPECT_EQ(decode_as<Welcome>(R"({"type":"welcome","resume":{"status":"ok","epoch":")" + longest + R"("}})").epoch,
+            longest);
+  EXPECT_TRUE(decode_as<Welcome>(R"({"type":"welcome","resume":{"status":"ok","epoch":""}})").epoch.empty())
+      << "an empty epoch is no epoch";
 }
 
 TEST(DecodeWelcome, HeartbeatBoundsAreInclusive) {

@@ -51,8 +51,8 @@ inline const char* state_name(State s) {
 }
 
 /// A short, stable name of an action: "FetchToken", "Open#1", "Close#1/4004",
-/// "Abort#1", "Arm(reconnect)", "Cancel(liveness)", "Ping#1", "Deliver#42", "State(connected)",
-/// "Gap", "Log".
+/// "Abort#1", "Arm(reconnect)", "Cancel(liveness)", "Ping#1", "Deliver#42", "Save#0@e-2",
+/// "State(connected)", "Gap", "Log".
 inline std::string name_of(const Action& a) {
   return std::visit(
       [](const auto& x) -> std::string {
@@ -74,6 +74,8 @@ inline std::string name_of(const Action& a) {
           return "Reauth#" + std::to_string(x.conn);
         } else if constexpr (std::is_same_v<T, detail::Deliver>) {
           return "Deliver#" + std::to_string(x.notification.id);
+        } else if constexpr (std::is_same_v<T, detail::SaveCursor>) {
+          return "Save#" + std::to_string(x.cursor.id) + (x.cursor.epoch.empty() ? "" : "@" + x.cursor.epoch);
         } else if constexpr (std::is_same_v<T, detail::ReportState>) {
           return std::string("State(") + state_name(x.state) + ")";
         } else if constexpr (std::is_same_v<T, detail::ReportGap>) {
@@ -133,14 +135,18 @@ inline std::optional<detail::ReportState> last_state(const Actions& acts) {
   return states.back();
 }
 
-/// A welcome frame; `status` is "ok", "gap" or "fresh".
+/// A welcome frame; `status` is "ok", "gap" or "fresh". `head_id` and `epoch` are left
+/// out unless given.
 inline std::string welcome_json(std::string_view status = "ok", unsigned heartbeat_s = 25,
-                                std::optional<std::uint64_t> from_id = std::nullopt, std::uint64_t head_id = 0) {
+                                std::optional<std::uint64_t> from_id = std::nullopt,
+                                std::optional<std::uint64_t> head_id = std::nullopt, std::string_view epoch = {}) {
   std::string s = R"({"type":"welcome","session_id":"s-1","user_id":"u1","protocol":1,"heartbeat_s":)" +
                   std::to_string(heartbeat_s) + R"(,"features":["reauth","drain"],"resume":{"status":")" +
                   std::string(status) + "\"";
   if (from_id) s += R"(,"from_id":)" + std::to_string(*from_id);
-  s += R"(,"head_id":)" + std::to_string(head_id) + "}}";
+  if (head_id) s += R"(,"head_id":)" + std::to_string(*head_id);
+  if (!epoch.empty()) s += R"(,"epoch":")" + std::string(epoch) + "\"";
+  s += "}}";
   return s;
 }
 
@@ -170,8 +176,13 @@ inline std::string notification_json(std::uint64_t id) {
 /// records the current connection id and the armed reconnect time from its actions.
 class LifecycleHarness {
  public:
-  explicit LifecycleHarness(std::optional<std::uint64_t> cursor = std::nullopt, detail::LifecycleConfig config = {})
-      : config_(config), random_(std::make_shared<ScriptedRandom>()), lc_(config, source_of(random_), cursor) {}
+  /// `cursor` and `epoch`: what the cursor store holds (nullopt: a new device).
+  explicit LifecycleHarness(std::optional<std::uint64_t> cursor = std::nullopt, detail::LifecycleConfig config = {},
+                            std::string epoch = {})
+      : config_(config),
+        random_(std::make_shared<ScriptedRandom>()),
+        lc_(config, source_of(random_),
+            cursor ? std::optional<Cursor>(Cursor{*cursor, std::move(epoch)}) : std::nullopt) {}
 
   FakeClock clock;
   detail::Lifecycle& lifecycle() { return lc_; }

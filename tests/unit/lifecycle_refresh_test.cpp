@@ -22,7 +22,7 @@ constexpr detail::ConnId kSecond = 2;
 
 std::string welcome_without_reauth() {
   return R"({"type":"welcome","session_id":"s-2","user_id":"u1","protocol":1,"heartbeat_s":25,)"
-         R"("features":["drain"],"resume":{"status":"ok","head_id":0}})";
+         R"("features":["drain"],"resume":{"status":"ok"}})";
 }
 
 std::string reauth_ok_json() { return R"({"type":"reauth_ok","expires_at":1767229200})"; }

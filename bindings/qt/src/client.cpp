@@ -149,9 +149,7 @@ bool Client::start() {
     });
   });
   s->client->on_gap([d](const herald::GapEvent& g) {
-    d->post([last = quint64{g.last_seen_id.value_or(0)}, first = quint64{g.first_available_id}](Client& c) {
-      c.report_gap(last, first);
-    });
+    d->post([g](Client& c) { c.report_gap(g); });
   });
 
   QPointer<Client> self(this);
@@ -244,8 +242,17 @@ void Client::apply_state(State state, const QString& reason, const QString& mess
   if (reconnects_changed) Q_EMIT reconnectCountChanged();
 }
 
-void Client::report_gap(quint64 last_seen_id, quint64 first_available_id) {
-  Q_EMIT gapDetected(last_seen_id, first_available_id);
+void Client::report_gap(const herald::GapEvent& gap) {
+  QPointer<Client> self(this);
+  const bool reset = gap.reason == herald::GapReason::reset;
+  if (reset) {
+    // In signal order: what was emitted before a reset counts in the old history.
+    if (session_) session_->cursor->restart(herald::Cursor{0, gap.epoch});
+    cursor_ = 0;
+  }
+  Q_EMIT gapDetected(quint64{gap.last_seen_id.value_or(0)}, quint64{gap.first_available_id},
+                     QString::fromLatin1(herald::to_string(gap.reason)));
+  if (self && reset) Q_EMIT cursorChanged();
 }
 
 void Client::request_token() {

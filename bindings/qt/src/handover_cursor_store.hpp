@@ -7,6 +7,12 @@
 // cursor is already past it. This store makes the persisted cursor follow the
 // application instead: save() from the SDK is only a trigger; what is written to the
 // inner store is the last id the Qt side marked as handed over (mark_handed_over()).
+//
+// The epoch travels with it. The SDK's save() supplies it when the cursor first learns
+// it (a new device joining at the head, or a cursor stored before epochs existed). A
+// history reset is applied by the Qt side instead (restart()), when it reaches the gap
+// event in the order of the emitted signals: notifications of the old history still
+// queued before it are marked against the old epoch, those after it against the new one.
 #pragma once
 
 #include <cstdint>
@@ -23,24 +29,28 @@ class HandoverCursorStore final : public herald::CursorStore {
   explicit HandoverCursorStore(std::shared_ptr<herald::CursorStore> inner);
 
   // The SDK side (its I/O thread; load() on the thread that constructs the client).
-  std::optional<std::uint64_t> load() override;
-  void save(std::uint64_t id) override;
+  std::optional<herald::Cursor> load() override;
+  void save(const herald::Cursor& cursor) override;
   void flush() override;
 
   /// The Qt side: notificationReceived returned (or its slot destroyed the client) for `id`.
   void mark_handed_over(std::uint64_t id);
+  /// The Qt side reached a history reset (gap event of reason reset): the cursor starts
+  /// over at `cursor` (id 0 and the new epoch).
+  void restart(const herald::Cursor& cursor);
   /// After the SDK client stopped (it no longer calls this store): writes and flushes
   /// what was handed over since the SDK's last flush.
   void final_flush();
 
  private:
-  // Forwards the handed-over id to the inner store if it moved. Caller holds mutex_.
+  // Forwards the handed-over cursor to the inner store if it moved. Caller holds mutex_.
   void forward_locked();
 
   std::shared_ptr<herald::CursorStore> inner_;
   std::mutex mutex_;
-  std::optional<std::uint64_t> handed_over_;
-  std::optional<std::uint64_t> forwarded_;
+  std::optional<herald::Cursor> handed_over_;
+  std::optional<herald::Cursor> forwarded_;
+  std::optional<std::uint64_t> sdk_last_id_;  // the id of the SDK's last save() (or load())
 };
 
 }  // namespace herald::qt::detail

@@ -1,6 +1,7 @@
 #include "herald/qt/settings_cursor_store.hpp"
 
 #include <QCoreApplication>
+#include <QStringList>
 #include <memory>
 #include <stdexcept>
 
@@ -37,7 +38,7 @@ SettingsCursorStore::~SettingsCursorStore() {
   }
 }
 
-std::optional<std::uint64_t> SettingsCursorStore::load() {
+std::optional<herald::Cursor> SettingsCursorStore::load() {
   std::lock_guard lock(mutex_);
   if (pending_) return pending_;
   const auto settings = file_name_.isEmpty() ? std::make_unique<QSettings>(organization_, application_)
@@ -48,18 +49,21 @@ std::optional<std::uint64_t> SettingsCursorStore::load() {
   }
   const QVariant v = settings->value(key_);
   if (!v.isValid()) return std::nullopt;
-  bool ok = false;
-  const qulonglong id = v.toString().toULongLong(&ok);
-  if (!ok) {
+  // "<id>" (written before epochs existed) or "<id> <epoch>".
+  const QStringList parts = v.toString().split(QLatin1Char(' '));
+  bool ok = parts.size() <= 2;
+  const qulonglong id = ok ? parts.front().toULongLong(&ok) : 0;
+  herald::Cursor cursor{std::uint64_t{id}, parts.size() == 2 ? parts.back().toStdString() : std::string()};
+  if (!ok || (parts.size() == 2 && !herald::is_valid_epoch(cursor.epoch))) {
     throw std::runtime_error("the cursor at '" + key_.toStdString() + "' in " + settings->fileName().toStdString() +
-                             " is not an unsigned integer");
+                             " is not an unsigned integer, optionally followed by an epoch");
   }
-  return std::uint64_t{id};
+  return cursor;
 }
 
-void SettingsCursorStore::save(std::uint64_t id) {
+void SettingsCursorStore::save(const herald::Cursor& cursor) {
   std::lock_guard lock(mutex_);
-  pending_ = id;
+  pending_ = cursor;
 }
 
 void SettingsCursorStore::flush() {
@@ -71,8 +75,11 @@ void SettingsCursorStore::write_locked() {
   if (!pending_) return;
   const auto settings = file_name_.isEmpty() ? std::make_unique<QSettings>(organization_, application_)
                                              : std::make_unique<QSettings>(file_name_, format_);
-  // A string, so every format (INI, registry, plist) keeps all 64 bits.
-  settings->setValue(key_, QString::number(qulonglong{*pending_}));
+  // One string value, so every format (INI, registry, plist) keeps all 64 bits and the
+  // id and its epoch are written together.
+  QString value = QString::number(qulonglong{pending_->id});
+  if (!pending_->epoch.empty()) value += QLatin1Char(' ') + QString::fromStdString(pending_->epoch);
+  settings->setValue(key_, value);
   settings->sync();
   if (settings->status() != QSettings::NoError) {
     throw std::runtime_error("cannot write the cursor to " + settings->fileName().toStdString() + ": " +

@@ -67,12 +67,35 @@ struct StateEvent {
   std::optional<std::chrono::system_clock::time_point> next_attempt_at;
 };
 
-/// The server could no longer replay everything after the cursor: notifications in
-/// (last_seen_id, first_available_id) are lost to this client. Resynchronise by other
-/// means (for example reload the inbox over HTTP).
+/// Why a gap event was raised.
+enum class GapReason {
+  /// The server's retention pruned notifications after the cursor: those in
+  /// (last_seen_id, first_available_id) are lost to this client.
+  retention,
+  /// The server's history started over (a restored or replaced database: its epoch
+  /// changed, or its newest id is below the cursor). The cursor starts over too: the
+  /// application is handed the new stream from its start, once each, in order. What the
+  /// old history held after last_seen_id is lost to this client.
+  reset,
+};
+const char* to_string(GapReason r) noexcept;
+
+/// The server could no longer replay everything after the cursor. Resynchronise by
+/// other means (for example reload the inbox over HTTP). Raised before the first
+/// notification that follows the gap is handed over.
 struct GapEvent {
+  GapReason reason = GapReason::retention;
+  /// The cursor the client resumed from (nullopt: none).
   std::optional<std::uint64_t> last_seen_id;
+  /// retention: the oldest id the server still has after the cursor (0: none yet).
+  /// reset: 0 — the new stream is handed over from its first retained id.
   std::uint64_t first_available_id = 0;
+  /// How many notifications are lost, where the server says so (nullopt: unknown; ids
+  /// are not dense, so a count cannot be inferred from them).
+  std::optional<std::uint64_t> missing;
+  /// reset: the epoch stored with the cursor and the server's new one ("" when unknown).
+  std::string previous_epoch;
+  std::string epoch;
 };
 
 /// Every setting of a client. Only `url` and `token_provider` are required.

@@ -22,6 +22,7 @@ enum class errc {
   liveness_timeout,     ///< no frame for 2 x heartbeat + 5 s: half-open connection
   token_expired,        ///< the server refused an expired token; a fresh one is fetched
   token_fetch_failed,   ///< the application's TokenProvider failed or timed out
+  history_reset,        ///< the server's history started over; the client resumes from its start
   // Permanent: the client stops and reports once.
   auth_failed = 100,    ///< token invalid twice, revoked (403/4003) or forbidden
   bad_request,          ///< the server answered 400: a bug on one side

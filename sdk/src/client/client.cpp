@@ -41,6 +41,14 @@ const char* to_string(State s) noexcept {
   return "unknown";
 }
 
+const char* to_string(GapReason r) noexcept {
+  switch (r) {
+    case GapReason::retention: return "retention";
+    case GapReason::reset: return "reset";
+  }
+  return "unknown";
+}
+
 namespace {
 
 ClientOptions validated(ClientOptions o) {
@@ -117,7 +125,7 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
     return {((void)I, asio::steady_timer(s))...};
   }
 
-  std::optional<std::uint64_t> load_cursor() {
+  std::optional<Cursor> load_cursor() {
     try {
       return options.cursor_store->load();
     } catch (const std::exception& e) {
@@ -347,7 +355,7 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
     }
     // The cursor advances only after the application's callback returned.
     try {
-      options.cursor_store->save(id);
+      options.cursor_store->save(Cursor{id, lifecycle.epoch()});
     } catch (const std::exception& e) {
       log(LogLevel::error, std::string("cursor store save failed: ") + e.what());
     }
@@ -367,6 +375,17 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
         if (!ec && !s->stopped) s->flush_cursor();
       });
     }
+  }
+
+  void run(detail::SaveCursor& c) {
+    try {
+      options.cursor_store->save(c.cursor);
+    } catch (const std::exception& e) {
+      log(LogLevel::error, std::string("cursor store save failed: ") + e.what());
+    }
+    flush_cursor();
+    std::lock_guard lock(metrics_mutex);
+    metrics.cursor = c.cursor.id;
   }
 
   void flush_cursor() {
@@ -408,7 +427,9 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
   }
 
   void run(detail::ReportGap& g) {
-    log(LogLevel::warn, "gap: the server no longer has every notification after the cursor");
+    log(LogLevel::warn, g.gap.reason == GapReason::reset
+                            ? "gap: the server's history was reset; the stream is handed over again from its start"
+                            : "gap: the server no longer has every notification after the cursor");
     if (on_gap && !stopped) guarded([&] { on_gap(g.gap); }, "gap");
   }
 

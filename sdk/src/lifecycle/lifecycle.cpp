@@ -16,11 +16,15 @@ std::string close_detail(std::optional<std::uint16_t> c, const std::string& reas
 
 }  // namespace
 
-Lifecycle::Lifecycle(LifecycleConfig config, RandomSource random, std::optional<std::uint64_t> cursor)
+Lifecycle::Lifecycle(LifecycleConfig config, RandomSource random, std::optional<Cursor> cursor)
     : config_(config),
       random_(random),
-      backoff_(config.backoff_initial, config.backoff_max, std::move(random), config.jitter),
-      cursor_(cursor) {}
+      backoff_(config.backoff_initial, config.backoff_max, std::move(random), config.jitter) {
+  if (cursor) {
+    cursor_ = cursor->id;
+    epoch_ = std::move(cursor->epoch);
+  }
+}
 
 Actions Lifecycle::start(SteadyTime now) {
   if (phase_ != Phase::idle) return {};
@@ -158,17 +162,20 @@ Actions Lifecycle::frame(SteadyTime now, ConnId conn, protocol::DecodeResult dec
   auto& msg = decoded.message;
   if (auto* w = std::get_if<protocol::Welcome>(&msg)) {
     if (welcomed_) return {Log{LogLevel::warn, "ignoring a second welcome"}};
+    if (auto gap = reset_gap(*w)) {
+      restart_after_reset(out, now, std::move(*gap), /*was_handover=*/false);
+      return out;
+    }
     welcomed_ = true;
     heartbeat_ = std::chrono::seconds{w->heartbeat_s};
     out.emplace_back(ArmTimer{TimerKind::liveness, now + heartbeat_});
     fresh_token_retry_used_ = false;
     refused_invalid_once_ = false;
     conn_reauth_ = std::find(w->features.begin(), w->features.end(), "reauth") != w->features.end();
-    out.emplace_back(Log{LogLevel::info, "connected (session " + w->session_id + ", head " + std::to_string(w->head_id) + ")"});
+    out.emplace_back(Log{LogLevel::info, "connected (session " + w->session_id + ", head " + (w->head_id ? std::to_string(*w->head_id) : std::string("unknown")) + ")"});
     set_state(out, State::connected);
-    if (w->resume == protocol::ResumeStatus::gap) {
-      out.emplace_back(ReportGap{GapEvent{cursor_, w->from_id.value_or(w->head_id)}});
-    }
+    if (w->resume == protocol::ResumeStatus::gap) out.emplace_back(ReportGap{retention_gap(*w, cursor_)});
+    adopt_resume(out, *w);
     maybe_refresh(out, now);  // a token that came while this connection was being set up
     return out;
   }

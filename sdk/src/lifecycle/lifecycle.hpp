@@ -89,8 +89,15 @@ struct SendReauth {
   ConnId conn = 0;
   std::string token;
 };
+/// Hand the notification to the application, then save the cursor (its id, with
+/// `Lifecycle::epoch()`).
 struct Deliver {
   Notification notification;
+};
+/// Save this cursor and flush the store now: the stream's position changed without a
+/// delivery (a history reset starts over at 0; a new device adopts the head it joined at).
+struct SaveCursor {
+  Cursor cursor;
 };
 struct ReportState {
   State state;
@@ -106,7 +113,7 @@ struct Log {
   std::string message;
 };
 using Action = std::variant<FetchToken, OpenConnection, CloseConnection, ArmTimer, CancelTimer, SendPing, SendReauth,
-                            Deliver, ReportState, ReportGap, Log>;
+                            Deliver, SaveCursor, ReportState, ReportGap, Log>;
 using Actions = std::vector<Action>;
 
 inline void append_actions(Actions& out, Actions&& more) {
@@ -122,7 +129,8 @@ struct HandshakeRefusal {
 
 class Lifecycle {
  public:
-  Lifecycle(LifecycleConfig config, RandomSource random, std::optional<std::uint64_t> cursor);
+  /// `cursor`: what the application's CursorStore holds (nullopt: a new device).
+  Lifecycle(LifecycleConfig config, RandomSource random, std::optional<Cursor> cursor);
 
   Actions start(SteadyTime now);
   Actions stop(SteadyTime now);
@@ -149,6 +157,8 @@ class Lifecycle {
 
   State state() const { return public_state_; }
   std::optional<std::uint64_t> cursor() const { return cursor_; }
+  /// The epoch of the history the cursor belongs to ("" while unknown).
+  const std::string& epoch() const { return epoch_; }
   std::uint64_t duplicates_dropped() const { return duplicates_; }
   std::uint32_t attempts() const { return backoff_.attempts(); }
   /// The delay chosen for the pending (or last) reconnect.
@@ -201,6 +211,11 @@ class Lifecycle {
   void drop_handover(Actions& out, const std::string& why, std::uint16_t close_code = 1000);
   void handover_gone(Actions& out, SteadyTime now);  ///< after a failed switch: retry a refresh later
   Actions deliver(Notification&& n);
+  // what a welcome's resume says: gaps, history resets, the epoch (lifecycle_resume.cpp)
+  std::optional<GapEvent> reset_gap(const protocol::Welcome& w) const;
+  void restart_after_reset(Actions& out, SteadyTime now, GapEvent gap, bool was_handover);
+  void adopt_resume(Actions& out, const protocol::Welcome& w);
+  static GapEvent retention_gap(const protocol::Welcome& w, std::optional<std::uint64_t> cursor);
 
   LifecycleConfig config_;
   RandomSource random_;
@@ -208,6 +223,10 @@ class Lifecycle {
   Phase phase_ = Phase::idle;
   State public_state_ = State::idle;
   std::optional<std::uint64_t> cursor_;
+  std::string epoch_;  ///< the history cursor_ belongs to ("" while unknown)
+  /// History resets seen since the last welcome without one: the first reconnects at
+  /// once, further ones (a server whose epoch keeps changing) wait for the backoff.
+  std::uint32_t resets_in_a_row_ = 0;
   std::uint64_t duplicates_ = 0;
 
   ConnId conn_ = 0;          ///< the current connection; events of others are stale

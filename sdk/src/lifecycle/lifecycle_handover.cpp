@@ -73,12 +73,15 @@ Actions Lifecycle::handover_frame(SteadyTime now, protocol::DecodeResult decoded
   }
   auto& msg = decoded.message;
   if (auto* w = std::get_if<protocol::Welcome>(&msg)) {
+    if (auto gap = reset_gap(*w)) {
+      restart_after_reset(out, now, std::move(*gap), /*was_handover=*/true);
+      return out;
+    }
     handover_->welcomed = true;
     handover_->heartbeat_s = w->heartbeat_s;
     handover_->reauth = std::find(w->features.begin(), w->features.end(), "reauth") != w->features.end();
-    if (w->resume == protocol::ResumeStatus::gap) {
-      out.emplace_back(ReportGap{GapEvent{cursor_, w->from_id.value_or(w->head_id)}});
-    }
+    if (w->resume == protocol::ResumeStatus::gap) out.emplace_back(ReportGap{retention_gap(*w, cursor_)});
+    adopt_resume(out, *w);
     return out;
   }
   if (!handover_->welcomed) {

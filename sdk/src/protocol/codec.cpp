@@ -105,11 +105,13 @@ DecodeResult decode_welcome(const object& obj) {
     } else {
       return fail(DecodeError::bad_field, "welcome.resume.status");
     }
-    std::optional<std::uint64_t> head;
-    if (!get_optional_number(resume, "from_id", w.from_id) || !get_optional_number(resume, "head_id", head)) {
+    if (!get_optional_number(resume, "from_id", w.from_id) || !get_optional_number(resume, "head_id", w.head_id) ||
+        !get_optional_number(resume, "missed", w.missed)) {
       return fail(DecodeError::bad_field, "welcome.resume ids");
     }
-    w.head_id = head.value_or(0);
+    if (!get_string(resume, "epoch", w.epoch) || (!w.epoch.empty() && !herald::is_valid_epoch(w.epoch))) {
+      return fail(DecodeError::bad_field, "welcome.resume.epoch");
+    }
   }
   DecodeResult r;
   r.message = std::move(w);

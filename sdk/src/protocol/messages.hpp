@@ -2,12 +2,15 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
+#include "herald/cursor.hpp"
 #include "herald/notification.hpp"
 
 namespace herald::detail::protocol {
@@ -28,7 +31,13 @@ struct Welcome {
   std::vector<std::string> features;
   ResumeStatus resume = ResumeStatus::fresh;
   std::optional<std::uint64_t> from_id;
-  std::uint64_t head_id = 0;
+  /// The user's newest id (0: none); nullopt when the server did not say.
+  std::optional<std::uint64_t> head_id;
+  /// With status gap: how many notifications the server pruned after the cursor, when it
+  /// says so (`resume.missed`, optional).
+  std::optional<std::uint64_t> missed;
+  /// The history's epoch; empty when the server sends none.
+  std::string epoch;
 };
 
 struct CaughtUp {

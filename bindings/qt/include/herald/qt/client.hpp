@@ -59,7 +59,7 @@ struct ClientOptions {
   /// the Client, which keeps the position across stop()/start() of this object but not
   /// across a restart of the process (the first start() then begins with live
   /// notifications only). A store that holds no cursor means "from now"; construct a
-  /// herald::MemoryCursorStore(0) to replay everything the server retained.
+  /// herald::MemoryCursorStore(herald::Cursor{0}) to replay everything the server retained.
   std::shared_ptr<herald::CursorStore> cursorStore;
   /// Where tokens come from. Default (null): the tokenRequested() signal, answered by
   /// provideToken() or tokenFailed(). Set a herald::TokenProvider to bypass the signal.
@@ -150,10 +150,12 @@ class Client : public QObject {
   /// Every state report, in order. `reason` is the stable snake_case name of the error
   /// that caused it ("connection_lost", "auth_failed", ...; see herald::errc), or empty.
   void stateChanged(herald::qt::Client::State state, const QString& reason);
-  /// The server could no longer replay everything after the cursor: notifications with
-  /// ids in (lastSeenId, firstAvailableId) are lost to this client (lastSeenId is 0 when
-  /// the client had no cursor). Resynchronise by other means.
-  void gapDetected(quint64 lastSeenId, quint64 firstAvailableId);
+  /// The server could no longer replay everything after the cursor. `reason` is
+  /// "retention": notifications with ids in (lastSeenId, firstAvailableId) are lost to
+  /// this client (lastSeenId is 0 when the client had no cursor); or "reset": the
+  /// server's history started over, firstAvailableId is 0 and the new stream follows
+  /// from its start (its ids begin again below lastSeenId). Resynchronise by other means.
+  void gapDetected(quint64 lastSeenId, quint64 firstAvailableId, const QString& reason);
   /// A failure: human message (never a token). Transient ones are retried on their own;
   /// after a permanent one the state is Stopped.
   void errorOccurred(const QString& message);
@@ -174,7 +176,7 @@ class Client : public QObject {
   // Called on this object's thread through the session's dispatcher, in the SDK's order.
   void deliver(quint64 id, const QString& topic, const QDateTime& created_at, const QJsonObject& data);
   void apply_state(State state, const QString& reason, const QString& message, const QDateTime& next_attempt_at);
-  void report_gap(quint64 last_seen_id, quint64 first_available_id);
+  void report_gap(const herald::GapEvent& gap);
   void request_token();
   // Stops and discards the running SDK client, if any.
   void end_session();

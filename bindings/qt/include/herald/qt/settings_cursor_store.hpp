@@ -39,11 +39,12 @@ class SettingsCursorStore final : public herald::CursorStore {
   SettingsCursorStore(const SettingsCursorStore&) = delete;
   SettingsCursorStore& operator=(const SettingsCursorStore&) = delete;
 
-  /// The stored cursor, or nullopt when the key is absent. Throws std::runtime_error
-  /// when the value is not an unsigned integer or the settings cannot be read.
-  std::optional<std::uint64_t> load() override;
-  /// Records `id`; written by the next flush().
-  void save(std::uint64_t id) override;
+  /// The stored cursor, or nullopt when the key is absent. The value is "<id>" or
+  /// "<id> <epoch>" (one string, so the two are written together). Throws
+  /// std::runtime_error when it is neither or the settings cannot be read.
+  std::optional<herald::Cursor> load() override;
+  /// Records `cursor`; written by the next flush().
+  void save(const herald::Cursor& cursor) override;
   /// Writes the recorded id and syncs. Throws std::runtime_error when that fails.
   void flush() override;
 
@@ -57,7 +58,7 @@ class SettingsCursorStore final : public herald::CursorStore {
   QString organization_;
   QString application_;
   std::mutex mutex_;
-  std::optional<std::uint64_t> pending_;
+  std::optional<herald::Cursor> pending_;
 };
 
 }  // namespace herald::qt
