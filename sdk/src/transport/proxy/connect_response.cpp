@@ -56,7 +56,9 @@ std::optional<ProxyError> check_connect_response(std::string_view header) {
   if (status >= 200 && status < 300) return std::nullopt;
   const std::string status_text =
       std::to_string(status) + " " + std::string(http::obsolete_reason(static_cast<http::status>(status)));
-  if (status == 407) {
+  // 401 too: a proxy answering CONNECT has not reached the target yet, so it is about the
+  // proxy's own credentials (tinyproxy 1.11 answers a wrong password with 401).
+  if (status == 407 || status == 401) {
     return ProxyError{errc::proxy_auth_failed, "the proxy refused the credentials: " + status_text};
   }
   return ProxyError{errc::proxy_failed, "the proxy refused the tunnel: " + status_text};

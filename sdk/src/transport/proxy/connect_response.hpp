@@ -28,7 +28,7 @@ std::string connect_request(std::string_view target_host, std::uint16_t target_p
 std::size_t connect_header_bytes_wanted(std::string_view received);
 
 /// Interprets a complete response header (`header` ends with "\r\n\r\n") with Beast's
-/// HTTP parser: 2xx -> nullopt (the tunnel is up), 407 -> proxy_auth_failed, any other
+/// HTTP parser: 2xx -> nullopt (the tunnel is up), 407 or 401 -> proxy_auth_failed, any other
 /// status or a malformed header -> proxy_failed, the status in the detail.
 std::optional<ProxyError> check_connect_response(std::string_view header);
 
