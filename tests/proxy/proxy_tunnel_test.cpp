@@ -14,12 +14,15 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 
 #include "herald/error.hpp"
 #include "herald/proxy.hpp"
 #include "proxy/echo_target.hpp"
 #include "proxy/proxy_daemons.hpp"
+#include "proxy/tls_terminator.hpp"
 #include "support/scoped_proxy_environment.hpp"
 #include "transport/proxy/http_connect.hpp"
 #include "transport/proxy/proxy_selection.hpp"
@@ -49,15 +52,10 @@ struct TunnelOutcome {
   std::string echoed;        ///< what came back through the tunnel
 };
 
-// TCP to the proxy, the proxy exchange, then `payload` through the tunnel and its echo
-// read back. One deadline for all of it (the stream's expiry).
-TunnelOutcome tunnel_and_echo(const ProxyEndpoint& proxy, const std::string& target_host, std::uint16_t target_port,
-                              const std::string& payload) {
-  asio::io_context ioc;
-  beast::tcp_stream stream(ioc);
-  TunnelOutcome out;
-  std::string echo(payload.size(), '\0');
-  auto after_tunnel = [&](std::error_code ec, std::string detail) {
+// After the proxy exchange: `payload` through the tunnel and its echo read back.
+template <class Stream>
+auto echo_after_tunnel(Stream& stream, const std::string& payload, std::string& echo, TunnelOutcome& out) {
+  return [&stream, &payload, &echo, &out](std::error_code ec, std::string detail) {
     if (ec) {
       out.finished = true;
       out.ec = ec;
@@ -77,20 +75,72 @@ TunnelOutcome tunnel_and_echo(const ProxyEndpoint& proxy, const std::string& tar
       });
     });
   };
+}
+
+template <class Stream, class Handler>
+void start_proxy_exchange(Stream& stream, const ProxyEndpoint& proxy, const std::string& target_host,
+                          std::uint16_t target_port, Handler handler) {
+  if (proxy.kind == ProxyKind::socks5) {
+    detail::async_socks5_connect(stream, target_host, target_port, proxy.credentials, std::move(handler));
+  } else {
+    detail::async_http_connect(stream, target_host, target_port, proxy.credentials, std::move(handler));
+  }
+}
+
+asio::ip::tcp::endpoint proxy_address(const ProxyEndpoint& proxy) {
+  return {asio::ip::make_address(proxy.host), proxy.port};
+}
+
+// TCP to the proxy, the proxy exchange, then `payload` through the tunnel and its echo
+// read back. One deadline for all of it (the stream's expiry).
+TunnelOutcome tunnel_and_echo(const ProxyEndpoint& proxy, const std::string& target_host, std::uint16_t target_port,
+                              const std::string& payload) {
+  asio::io_context ioc;
+  beast::tcp_stream stream(ioc);
+  TunnelOutcome out;
+  std::string echo(payload.size(), '\0');
   stream.expires_after(kDeadline);
-  const asio::ip::tcp::endpoint proxy_endpoint(asio::ip::make_address(proxy.host), proxy.port);
-  stream.async_connect(proxy_endpoint, [&](boost::system::error_code ec) {
+  stream.async_connect(proxy_address(proxy), [&](boost::system::error_code ec) {
     if (ec) {
       out.finished = true;
       out.ec = ec;
       out.detail = "TCP to the proxy: " + ec.message();
       return;
     }
-    if (proxy.kind == ProxyKind::socks5) {
-      detail::async_socks5_connect(stream, target_host, target_port, proxy.credentials, after_tunnel);
-    } else {
-      detail::async_http_connect(stream, target_host, target_port, proxy.credentials, after_tunnel);
+    start_proxy_exchange(stream, proxy, target_host, target_port, echo_after_tunnel(stream, payload, echo, out));
+  });
+  ioc.run_for(kDeadline + std::chrono::seconds{5});
+  return out;
+}
+
+// The same through an https:// proxy: TLS to the proxy (trusting `proxy_certificate`),
+// then CONNECT inside that TLS session.
+TunnelOutcome tls_tunnel_and_echo(const ProxyEndpoint& proxy, const std::string& proxy_certificate,
+                                  const std::string& target_host, std::uint16_t target_port, const std::string& payload) {
+  asio::io_context ioc;
+  asio::ssl::context context(asio::ssl::context::tls_client);
+  context.add_certificate_authority(asio::buffer(proxy_certificate));
+  context.set_verify_mode(asio::ssl::verify_peer);
+  beast::ssl_stream<beast::tcp_stream> stream(ioc, context);
+  TunnelOutcome out;
+  std::string echo(payload.size(), '\0');
+  beast::get_lowest_layer(stream).expires_after(kDeadline);
+  beast::get_lowest_layer(stream).async_connect(proxy_address(proxy), [&](boost::system::error_code ec) {
+    if (ec) {
+      out.finished = true;
+      out.ec = ec;
+      out.detail = "TCP to the proxy: " + ec.message();
+      return;
     }
+    stream.async_handshake(asio::ssl::stream_base::client, [&](boost::system::error_code hec) {
+      if (hec) {
+        out.finished = true;
+        out.ec = hec;
+        out.detail = "TLS to the proxy: " + hec.message();
+        return;
+      }
+      start_proxy_exchange(stream, proxy, target_host, target_port, echo_after_tunnel(stream, payload, echo, out));
+    });
   });
   ioc.run_for(kDeadline + std::chrono::seconds{5});
   return out;
@@ -144,6 +194,25 @@ TEST_F(Tinyproxy, NoCredentialsAreAPermanentProxyAuthFailure) {
   ASSERT_TRUE(r.finished);
   EXPECT_EQ(r.ec, errc::proxy_auth_failed) << r.detail;
   EXPECT_THAT(r.detail, HasSubstr("407"));
+}
+
+TEST_F(Tinyproxy, AnHttpsProxyTunnelsInsideItsTlsSession) {
+  // tinyproxy speaks no TLS: a terminator in front of it plays the https:// proxy.
+  TlsTerminator tls_proxy(proxy_->port());
+  const auto r = tls_tunnel_and_echo(endpoint(ProxyKind::https, tls_proxy.port(), ProxyCredentials{kUser, kPassword}),
+                                     tls_proxy.certificate_pem(), "127.0.0.1", target_.port(), "inside TLS to the proxy");
+  ASSERT_TRUE(r.finished);
+  ASSERT_FALSE(r.ec) << r.ec.message() << ": " << r.detail;
+  EXPECT_EQ(r.echoed, "inside TLS to the proxy");
+  EXPECT_EQ(target_.received(), "inside TLS to the proxy");
+}
+
+TEST_F(Tinyproxy, WrongCredentialsThroughAnHttpsProxyAreAProxyAuthFailure) {
+  TlsTerminator tls_proxy(proxy_->port());
+  const auto r = tls_tunnel_and_echo(endpoint(ProxyKind::https, tls_proxy.port(), ProxyCredentials{kUser, "wrong"}),
+                                     tls_proxy.certificate_pem(), "127.0.0.1", target_.port(), "x");
+  ASSERT_TRUE(r.finished);
+  EXPECT_EQ(r.ec, errc::proxy_auth_failed) << r.detail;
 }
 
 TEST_F(Tinyproxy, ATargetThatRefusesIsATransientProxyFailureWithTheStatus) {
