@@ -73,11 +73,14 @@ TEST(ProxyEnvironment, NoProxyIsSplitAtCommasAndSpaces) {
 }
 
 TEST(ProxyEnvironment, RestoresTheEnvironmentItChanged) {
-  ::setenv("https_proxy", "before:1", 1);
-  { ScopedProxyEnvironment env(Environment{{"https_proxy", "during:2"}}); }
+  ScopedProxyEnvironment outer(Environment{{"https_proxy", "before:1"}});
+  {
+    ScopedProxyEnvironment inner(Environment{{"https_proxy", "during:2"}, {"NO_PROXY", "x"}});
+    EXPECT_STREQ(std::getenv("https_proxy"), "during:2");
+  }
   ASSERT_NE(std::getenv("https_proxy"), nullptr);
   EXPECT_STREQ(std::getenv("https_proxy"), "before:1");
-  ::unsetenv("https_proxy");
+  EXPECT_EQ(std::getenv("NO_PROXY"), nullptr);
 }
 
 TEST(NoProxy, MatchingRules) {

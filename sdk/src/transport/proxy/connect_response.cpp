@@ -23,11 +23,19 @@ std::string base64(std::string_view in) {
 std::string connect_request(std::string_view target_host, std::uint16_t target_port,
                             const std::optional<ProxyCredentials>& credentials) {
   const std::string authority = host_port(target_host, target_port);
-  std::string out = "CONNECT " + authority + " HTTP/1.1\r\nHost: " + authority + "\r\n";
+  std::string out;
+  // Reserved up front so no reallocation leaves a copy of the credentials behind.
+  out.reserve(64 + 2 * authority.size() +
+              (credentials ? 2 * (credentials->username.size() + credentials->password.size()) + 8 : 0));
+  out += "CONNECT " + authority + " HTTP/1.1\r\nHost: " + authority + "\r\n";
   if (credentials) {
-    std::string plain = credentials->username + ":" + credentials->password;
-    out += "Proxy-Authorization: Basic " + base64(plain) + "\r\n";
+    std::string plain;
+    plain.reserve(credentials->username.size() + 1 + credentials->password.size());
+    plain.append(credentials->username).append(":").append(credentials->password);
+    std::string encoded = base64(plain);
+    out.append("Proxy-Authorization: Basic ").append(encoded).append("\r\n");
     std::fill(plain.begin(), plain.end(), '\0');
+    std::fill(encoded.begin(), encoded.end(), '\0');
   }
   out += "\r\n";
   return out;
