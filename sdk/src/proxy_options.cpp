@@ -40,7 +40,8 @@ ProxyOptions ProxyOptions::from_environment() {
 
 std::string to_string(const ProxyOptions& options) {
   const auto effective = [&](const std::string& specific) { return specific.empty() ? options.url : specific; };
-  std::string out = "wss: " + describe_url(effective(options.wss_url)) + ", ws: " + describe_url(effective(options.ws_url));
+  std::string out =
+      "wss: " + describe_url(effective(options.wss_url)) + ", ws: " + describe_url(effective(options.ws_url));
   if (!options.no_proxy.empty()) {
     out += ", no_proxy: ";
     for (std::size_t i = 0; i < options.no_proxy.size(); ++i) out += (i ? "," : "") + options.no_proxy[i];

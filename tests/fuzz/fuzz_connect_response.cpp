@@ -27,6 +27,7 @@ extern "C" int HERALD_FUZZ_ENTRY(const std::uint8_t* data, std::size_t size) {
   // The first CRLF CRLF must be the end of what was read: nothing of the tunnel read.
   if (header.find("\r\n\r\n") != have - 4) std::abort();
   const auto error = check_connect_response(header);
-  if (error && error->code != herald::errc::proxy_failed && error->code != herald::errc::proxy_auth_failed) std::abort();
+  if (error && error->code != herald::errc::proxy_failed && error->code != herald::errc::proxy_auth_failed)
+    std::abort();
   return 0;
 }

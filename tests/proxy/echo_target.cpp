@@ -30,18 +30,18 @@ struct EchoTarget::Impl {
   }
 
   void echo(std::shared_ptr<tcp::socket> socket, std::shared_ptr<std::array<char, 4096>> buffer) {
-    socket->async_read_some(asio::buffer(*buffer), [self = this, socket, buffer](
-                                                        boost::system::error_code ec, std::size_t n) {
-      if (ec) return;
-      {
-        std::lock_guard lock(self->mutex);
-        self->received.append(buffer->data(), n);
-      }
-      asio::async_write(*socket, asio::buffer(buffer->data(), n),
-                        [self, socket, buffer](boost::system::error_code wec, std::size_t) {
-                          if (!wec) self->echo(socket, buffer);
-                        });
-    });
+    socket->async_read_some(asio::buffer(*buffer),
+                            [self = this, socket, buffer](boost::system::error_code ec, std::size_t n) {
+                              if (ec) return;
+                              {
+                                std::lock_guard lock(self->mutex);
+                                self->received.append(buffer->data(), n);
+                              }
+                              asio::async_write(*socket, asio::buffer(buffer->data(), n),
+                                                [self, socket, buffer](boost::system::error_code wec, std::size_t) {
+                                                  if (!wec) self->echo(socket, buffer);
+                                                });
+                            });
   }
 };
 

@@ -20,8 +20,8 @@ void write_file(const std::filesystem::path& path, const std::string& text) {
 
 // Picks a port, writes the config for it, starts the daemon and waits until it accepts;
 // another port if the daemon exits (for example because the port was taken meanwhile).
-std::unique_ptr<RunningProxy> start(const std::string& name,
-                                    const std::function<std::vector<std::string>(const TempDir&, std::uint16_t)>& prepare) {
+std::unique_ptr<RunningProxy> start(
+    const std::string& name, const std::function<std::vector<std::string>(const TempDir&, std::uint16_t)>& prepare) {
   std::string logs;
   for (int attempt = 0; attempt < kPortAttempts; ++attempt) {
     auto dir = std::make_unique<TempDir>();
@@ -66,7 +66,8 @@ std::unique_ptr<RunningProxy> start_tinyproxy(const std::string& binary, const s
                          "LogLevel Info\n"
                          "MaxClients 50\n"
                          "Allow 127.0.0.1\n"
-                         "BasicAuth " + user + " " + password + "\n");
+                         "BasicAuth " +
+                         user + " " + password + "\n");
     return std::vector<std::string>{binary, "-d", "-c", conf.string()};
   });
 }
@@ -74,15 +75,18 @@ std::unique_ptr<RunningProxy> start_tinyproxy(const std::string& binary, const s
 std::unique_ptr<RunningProxy> start_danted(const std::string& binary) {
   return start("danted", [&](const TempDir& dir, std::uint16_t port) {
     const auto conf = dir.path() / "danted.conf";
-    std::string text = "logoutput: stderr\n"
-                       "internal: 127.0.0.1 port = " + std::to_string(port) +
-                       "\n"
-                       "external: 127.0.0.1\n"
-                       "clientmethod: none\n"
-                       "socksmethod: none\n";
+    std::string text =
+        "logoutput: stderr\n"
+        "internal: 127.0.0.1 port = " +
+        std::to_string(port) +
+        "\n"
+        "external: 127.0.0.1\n"
+        "clientmethod: none\n"
+        "socksmethod: none\n";
     if (::geteuid() == 0) text += "user.privileged: root\nuser.unprivileged: nobody\n";
-    text += "client pass {\n  from: 127.0.0.0/8 to: 0.0.0.0/0\n}\n"
-            "socks pass {\n  from: 127.0.0.0/8 to: 127.0.0.0/8\n  command: connect\n}\n";
+    text +=
+        "client pass {\n  from: 127.0.0.0/8 to: 0.0.0.0/0\n}\n"
+        "socks pass {\n  from: 127.0.0.0/8 to: 127.0.0.0/8\n  command: connect\n}\n";
     write_file(conf, text);
     return std::vector<std::string>{binary, "-f", conf.string(), "-N", "1"};
   });

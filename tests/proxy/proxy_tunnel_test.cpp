@@ -13,8 +13,8 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read.hpp>
-#include <boost/asio/write.hpp>
 #include <boost/asio/ssl/context.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
 
@@ -46,10 +46,10 @@ const std::string kUser = "herald";
 const std::string kPassword = "tunnel-secret-7";
 
 struct TunnelOutcome {
-  bool finished = false;     ///< false: the run hit its bound (a hang)
-  std::error_code ec;        ///< herald::errc of the proxy exchange, or the echo's I/O error
+  bool finished = false;  ///< false: the run hit its bound (a hang)
+  std::error_code ec;     ///< herald::errc of the proxy exchange, or the echo's I/O error
   std::string detail;
-  std::string echoed;        ///< what came back through the tunnel
+  std::string echoed;  ///< what came back through the tunnel
 };
 
 // After the proxy exchange: `payload` through the tunnel and its echo read back.
@@ -116,7 +116,8 @@ TunnelOutcome tunnel_and_echo(const ProxyEndpoint& proxy, const std::string& tar
 // The same through an https:// proxy: TLS to the proxy (trusting `proxy_certificate`),
 // then CONNECT inside that TLS session.
 TunnelOutcome tls_tunnel_and_echo(const ProxyEndpoint& proxy, const std::string& proxy_certificate,
-                                  const std::string& target_host, std::uint16_t target_port, const std::string& payload) {
+                                  const std::string& target_host, std::uint16_t target_port,
+                                  const std::string& payload) {
   asio::io_context ioc;
   asio::ssl::context context(asio::ssl::context::tls_client);
   context.add_certificate_authority(asio::buffer(proxy_certificate));
@@ -199,8 +200,9 @@ TEST_F(Tinyproxy, NoCredentialsAreAPermanentProxyAuthFailure) {
 TEST_F(Tinyproxy, AnHttpsProxyTunnelsInsideItsTlsSession) {
   // tinyproxy speaks no TLS: a terminator in front of it plays the https:// proxy.
   TlsTerminator tls_proxy(proxy_->port());
-  const auto r = tls_tunnel_and_echo(endpoint(ProxyKind::https, tls_proxy.port(), ProxyCredentials{kUser, kPassword}),
-                                     tls_proxy.certificate_pem(), "127.0.0.1", target_.port(), "inside TLS to the proxy");
+  const auto r =
+      tls_tunnel_and_echo(endpoint(ProxyKind::https, tls_proxy.port(), ProxyCredentials{kUser, kPassword}),
+                          tls_proxy.certificate_pem(), "127.0.0.1", target_.port(), "inside TLS to the proxy");
   ASSERT_TRUE(r.finished);
   ASSERT_FALSE(r.ec) << r.ec.message() << ": " << r.detail;
   EXPECT_EQ(r.echoed, "inside TLS to the proxy");
@@ -227,8 +229,9 @@ TEST_F(Tinyproxy, ATargetThatRefusesIsATransientProxyFailureWithTheStatus) {
 
 TEST_F(Tinyproxy, HttpsProxyFromTheEnvironmentWithPercentEncodedCredentialsTunnels) {
   // "tunnel-secret-7" with its dashes percent-encoded, as a user would put it in a URL.
-  ScopedProxyEnvironment env(Environment{{"HTTPS_PROXY", "http://herald:tunnel%2Dsecret%2D7@127.0.0.1:" + std::to_string(proxy_->port())},
-                         {"NO_PROXY", "example.org"}});
+  ScopedProxyEnvironment env(
+      Environment{{"HTTPS_PROXY", "http://herald:tunnel%2Dsecret%2D7@127.0.0.1:" + std::to_string(proxy_->port())},
+                  {"NO_PROXY", "example.org"}});
   const auto options = ProxyOptions::from_environment();
   const detail::StreamUrl target{true, "127.0.0.1", std::to_string(target_.port()), "/v1/stream"};
   const auto choice = detail::select_proxy(options, target);
@@ -242,10 +245,10 @@ TEST_F(Tinyproxy, HttpsProxyFromTheEnvironmentWithPercentEncodedCredentialsTunne
 
 TEST_F(Tinyproxy, NoProxyFromTheEnvironmentSendsTheTargetDirect) {
   ScopedProxyEnvironment env(Environment{{"https_proxy", "http://127.0.0.1:" + std::to_string(proxy_->port())},
-                         {"no_proxy", "localhost,127.0.0.0/8"}});
+                                         {"no_proxy", "localhost,127.0.0.0/8"}});
   const detail::StreamUrl target{true, "127.0.0.1", std::to_string(target_.port()), "/v1/stream"};
-  EXPECT_TRUE(std::holds_alternative<detail::DirectConnection>(
-      detail::select_proxy(ProxyOptions::from_environment(), target)));
+  EXPECT_TRUE(
+      std::holds_alternative<detail::DirectConnection>(detail::select_proxy(ProxyOptions::from_environment(), target)));
 }
 
 class Danted : public ::testing::Test {

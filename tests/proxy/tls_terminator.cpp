@@ -57,8 +57,8 @@ std::pair<std::string, std::string> make_certificate() {
   X509V3_CTX ctx;
   X509V3_set_ctx_nodb(&ctx);
   X509V3_set_ctx(&ctx, cert.get(), cert.get(), nullptr, nullptr, 0);
-  for (const auto& [nid, value] : {std::pair{NID_subject_alt_name, "IP:127.0.0.1"},
-                                   std::pair{NID_basic_constraints, "critical,CA:TRUE"}}) {
+  for (const auto& [nid, value] :
+       {std::pair{NID_subject_alt_name, "IP:127.0.0.1"}, std::pair{NID_basic_constraints, "critical,CA:TRUE"}}) {
     X509_EXTENSION* ext = X509V3_EXT_conf_nid(nullptr, &ctx, nid, value);
     require(ext != nullptr, "extension");
     X509_add_ext(cert.get(), ext, -1);
@@ -83,15 +83,16 @@ struct Session : std::enable_shared_from_this<Session> {
   std::array<char, 16 * 1024> down{};
 
   void start(std::uint16_t upstream_port) {
-    tls.async_handshake(ssl::stream_base::server, [self = shared_from_this(), upstream_port](boost::system::error_code ec) {
-      if (ec) return;
-      self->plain.async_connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), upstream_port),
-                                [self](boost::system::error_code cec) {
-                                  if (cec) return self->shutdown();
-                                  self->pump_up();
-                                  self->pump_down();
-                                });
-    });
+    tls.async_handshake(ssl::stream_base::server,
+                        [self = shared_from_this(), upstream_port](boost::system::error_code ec) {
+                          if (ec) return;
+                          self->plain.async_connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), upstream_port),
+                                                    [self](boost::system::error_code cec) {
+                                                      if (cec) return self->shutdown();
+                                                      self->pump_up();
+                                                      self->pump_down();
+                                                    });
+                        });
   }
   void pump_up() {  // client -> upstream
     tls.async_read_some(asio::buffer(up), [self = shared_from_this()](boost::system::error_code ec, std::size_t n) {

@@ -12,15 +12,16 @@
 namespace herald::detail {
 namespace {
 
+using test::run_tunnel;
 using ::testing::HasSubstr;
 using ::testing::Not;
-using test::run_tunnel;
 
 const ProxyCredentials kCredentials{"secretuser", "secretpass"};
 
 test::TunnelResult connect_through(const std::string& proxy_says, bool then_close = false,
                                    std::optional<ProxyCredentials> credentials = std::nullopt,
-                                   std::string host = "stream.example", boost::beast::test::fail_count* fail = nullptr) {
+                                   std::string host = "stream.example",
+                                   boost::beast::test::fail_count* fail = nullptr) {
   return run_tunnel(
       [&](auto& stream, auto handler) { async_http_connect(stream, host, 443, credentials, std::move(handler)); },
       proxy_says, then_close, fail);
@@ -84,11 +85,11 @@ TEST(HttpConnect, Status401IsAPermanentProxyAuthFailureToo) {
 }
 
 TEST(HttpConnect, OtherStatusesAreTransientProxyFailuresNamingTheStatus) {
-  for (const auto& [answer, status] :
-       std::vector<std::pair<std::string, std::string>>{{"HTTP/1.1 403 Forbidden\r\n\r\n", "403 Forbidden"},
-                                                        {"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n", "502"},
-                                                        {"HTTP/1.1 101 Switching Protocols\r\n\r\n", "101"},
-                                                        {"HTTP/1.1 301 Moved\r\nLocation: /x\r\n\r\n", "301"}}) {
+  for (const auto& [answer, status] : std::vector<std::pair<std::string, std::string>>{
+           {"HTTP/1.1 403 Forbidden\r\n\r\n", "403 Forbidden"},
+           {"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n", "502"},
+           {"HTTP/1.1 101 Switching Protocols\r\n\r\n", "101"},
+           {"HTTP/1.1 301 Moved\r\nLocation: /x\r\n\r\n", "301"}}) {
     const auto r = connect_through(answer, false, kCredentials);
     ASSERT_TRUE(r.completed) << answer;
     EXPECT_EQ(r.ec, errc::proxy_failed) << answer;

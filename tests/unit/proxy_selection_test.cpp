@@ -17,7 +17,9 @@ namespace {
 using test::ScopedProxyEnvironment;
 using Environment = ScopedProxyEnvironment::Values;
 
-StreamUrl target(bool tls, std::string host) { return StreamUrl{tls, std::move(host), tls ? "443" : "80", "/v1/stream"}; }
+StreamUrl target(bool tls, std::string host) {
+  return StreamUrl{tls, std::move(host), tls ? "443" : "80", "/v1/stream"};
+}
 
 // "direct", "invalid" or the proxy's host:port.
 std::string chosen(const ProxyOptions& o, const StreamUrl& t) {
@@ -52,9 +54,10 @@ TEST(ProxyEnvironment, CurlPrecedencePerTargetScheme) {
        "p:2"},
       {"all_proxy fills in the other scheme", {{"https_proxy", "h:1"}, {"all_proxy", "a:3"}}, "h:1", "a:3"},
       {"no_proxy exempts the target", {{"all_proxy", "a:3"}, {"no_proxy", "example"}}, "direct", "direct"},
-      {"NO_PROXY when lower case is unset", {{"all_proxy", "a:3"}, {"NO_PROXY", "stream.example"}}, "direct",
-       "direct"},
-      {"no_proxy wins over NO_PROXY", {{"all_proxy", "a:3"}, {"no_proxy", "other"}, {"NO_PROXY", "example"}}, "a:3",
+      {"NO_PROXY when lower case is unset", {{"all_proxy", "a:3"}, {"NO_PROXY", "stream.example"}}, "direct", "direct"},
+      {"no_proxy wins over NO_PROXY",
+       {{"all_proxy", "a:3"}, {"no_proxy", "other"}, {"NO_PROXY", "example"}},
+       "a:3",
        "a:3"},
       {"no_proxy=* exempts everything", {{"all_proxy", "a:3"}, {"no_proxy", "*"}}, "direct", "direct"},
   };
@@ -94,7 +97,7 @@ TEST(NoProxy, MatchingRules) {
       {"example.com", "api.example.com", true},
       {"example.com", "a.b.example.com", true},
       {".example.com", "api.example.com", true},
-      {".example.com", "example.com", true},  // leading dot optional both ways (curl)
+      {".example.com", "example.com", true},     // leading dot optional both ways (curl)
       {"example.com", "badexample.com", false},  // label boundary
       {"example.com", "example.com.evil", false},
       {"Example.COM", "API.example.com", true},  // case-insensitive
@@ -114,7 +117,7 @@ TEST(NoProxy, MatchingRules) {
       {"192.168.1.0/24", "192.168.1.255", true},
       {"192.168.1.0/24", "192.168.2.1", false},
       {"0.0.0.0/0", "8.8.8.8", true},
-      {"10.0.0.0/33", "10.0.0.1", false},  // bad prefix length: no match
+      {"10.0.0.0/33", "10.0.0.1", false},       // bad prefix length: no match
       {"10.0.0.0/8", "10.example.com", false},  // CIDR only for IP hosts
       {"::1", "::1", true},
       {"[::1]", "::1", true},

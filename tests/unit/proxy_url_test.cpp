@@ -82,13 +82,13 @@ TEST(ProxyUrl, AnAtInThePasswordIsTheLastAtThatCounts) {
 
 TEST(ProxyUrl, BadUrlsAreRefusedWithoutRepeatingAnyOfThem) {
   const char* bad[] = {
-      "ftp://secretuser:secretpass@proxy:21",  "http://secretuser:secretpass@",
-      "http://secretuser:secretpass@proxy:0", "http://secretuser:secretpass@proxy:65536",
-      "http://secretuser:secretpass@proxy:x", "http://secretuser:secretpass@proxy:",
-      "http://secretuser:secretpass@proxy/p", "http://secretuser:secretpass%zz@proxy",
-      "http://secretuser:secretpass%4@proxy", "http://:secretpass@proxy",
-      "http://secretuser:secretpass@[::1",     "http://secretuser:secretpass@[::1]x",
-      "http://secretuser:secretpass@[nothex]", "http://secretuser:secretpass@pro xy",
+      "ftp://secretuser:secretpass@proxy:21",   "http://secretuser:secretpass@",
+      "http://secretuser:secretpass@proxy:0",   "http://secretuser:secretpass@proxy:65536",
+      "http://secretuser:secretpass@proxy:x",   "http://secretuser:secretpass@proxy:",
+      "http://secretuser:secretpass@proxy/p",   "http://secretuser:secretpass%zz@proxy",
+      "http://secretuser:secretpass%4@proxy",   "http://:secretpass@proxy",
+      "http://secretuser:secretpass@[::1",      "http://secretuser:secretpass@[::1]x",
+      "http://secretuser:secretpass@[nothex]",  "http://secretuser:secretpass@pro xy",
       "http://secretuser:secretpass@proxy?q=1",
   };
   for (const char* url : bad) {
@@ -111,8 +111,9 @@ TEST(ProxyOptionsToString, ShowsTheEffectiveProxyPerSchemeWithoutCredentials) {
   o.url = "socks5://secretuser:secretpass@socks:1080";
   o.wss_url = "http://secretuser:secretpass@proxy:3128";
   o.no_proxy = {"localhost", ".corp"};
-  EXPECT_EQ(to_string(o), "wss: http://<credentials>@proxy:3128, ws: socks5://<credentials>@socks:1080, "
-                          "no_proxy: localhost,.corp");
+  EXPECT_EQ(to_string(o),
+            "wss: http://<credentials>@proxy:3128, ws: socks5://<credentials>@socks:1080, "
+            "no_proxy: localhost,.corp");
   o.url.clear();
   o.wss_url = "gopher://secretuser:secretpass@x";
   o.no_proxy.clear();

@@ -31,7 +31,7 @@ TEST(Socks5Codec, MethodSelection) {
   EXPECT_THAT(none.detail, HasSubstr("requires authentication"));
   EXPECT_EQ(std::get<ProxyError>(decode_socks5_method(bytes({5, 0xFF}), true)).code, errc::proxy_auth_failed);
   EXPECT_EQ(std::get<ProxyError>(decode_socks5_method(bytes({5, 2}), false)).code, errc::proxy_failed);  // not offered
-  EXPECT_EQ(std::get<ProxyError>(decode_socks5_method(bytes({5, 1}), true)).code, errc::proxy_failed);  // GSSAPI
+  EXPECT_EQ(std::get<ProxyError>(decode_socks5_method(bytes({5, 1}), true)).code, errc::proxy_failed);   // GSSAPI
   EXPECT_EQ(std::get<ProxyError>(decode_socks5_method(bytes({4, 0}), false)).code, errc::proxy_failed);
   EXPECT_EQ(std::get<ProxyError>(decode_socks5_method(bytes({5}), false)).code, errc::proxy_failed);
 }
@@ -53,7 +53,8 @@ TEST(Socks5Codec, AuthRequestAndReply) {
 }
 
 TEST(Socks5Codec, ConnectRequestPerAddressType) {
-  EXPECT_EQ(std::get<Bytes>(socks5_connect_request("127.0.0.1", 0x1F90)), bytes({5, 1, 0, 1, 127, 0, 0, 1, 0x1F, 0x90}));
+  EXPECT_EQ(std::get<Bytes>(socks5_connect_request("127.0.0.1", 0x1F90)),
+            bytes({5, 1, 0, 1, 127, 0, 0, 1, 0x1F, 0x90}));
   EXPECT_EQ(std::get<Bytes>(socks5_connect_request("::1", 443)),
             bytes({5, 1, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0x01, 0xBB}));
   EXPECT_EQ(std::get<Bytes>(socks5_connect_request("ab.c", 80)), bytes({5, 1, 0, 3, 4, 'a', 'b', '.', 'c', 0, 80}));
@@ -107,7 +108,8 @@ TEST(Socks5Codec, ReplyCodesHaveRfc1928Texts) {
   EXPECT_EQ(socks5_reply_text(2), "connection not allowed by the proxy's rules");
   EXPECT_EQ(socks5_reply_text(4), "target host unreachable from the proxy");
   EXPECT_EQ(socks5_reply_text(99), "unassigned reply code 99");
-  for (int code = 1; code <= 8; ++code) EXPECT_THAT(socks5_reply_text(static_cast<std::uint8_t>(code)), ::testing::Not(HasSubstr("unassigned")));
+  for (int code = 1; code <= 8; ++code)
+    EXPECT_THAT(socks5_reply_text(static_cast<std::uint8_t>(code)), ::testing::Not(HasSubstr("unassigned")));
 }
 
 }  // namespace

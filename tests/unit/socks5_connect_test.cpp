@@ -11,9 +11,9 @@
 namespace herald::detail {
 namespace {
 
+using test::run_tunnel;
 using ::testing::HasSubstr;
 using ::testing::Not;
-using test::run_tunnel;
 
 const ProxyCredentials kCredentials{"secretuser", "secretpass"};
 
@@ -25,7 +25,8 @@ std::string s(std::initializer_list<int> values) {
 
 const std::string kIpv4Success = s({5, 0, 0, 1, 127, 0, 0, 1, 0x04, 0x38});
 
-test::TunnelResult socks_through(const std::string& proxy_says, std::optional<ProxyCredentials> credentials = std::nullopt,
+test::TunnelResult socks_through(const std::string& proxy_says,
+                                 std::optional<ProxyCredentials> credentials = std::nullopt,
                                  std::string host = "stream.example", bool then_close = false,
                                  boost::beast::test::fail_count* fail = nullptr) {
   return run_tunnel(
@@ -101,7 +102,7 @@ TEST(Socks5Connect, MalformedAndTruncatedRepliesAreProxyFailures) {
     bool close;
   };
   const Row rows[] = {
-      {"HTTP/1.1 400 Bad Request\r\n\r\n", false},   // not a SOCKS server
+      {"HTTP/1.1 400 Bad Request\r\n\r\n", false},    // not a SOCKS server
       {s({5, 0}) + s({5, 0, 0, 7, 1, 2, 3}), false},  // unknown ATYP
       {s({5, 0}) + s({5, 0, 0, 1, 127}), true},       // closed inside BND.ADDR
       {s({5, 2}) + s({1}), true},                     // closed inside the auth status

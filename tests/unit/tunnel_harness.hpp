@@ -18,8 +18,8 @@ struct TunnelResult {
   bool completed = false;
   std::error_code ec;
   std::string detail;
-  std::string written;   ///< every byte the client sent to the "proxy"
-  std::string unread;    ///< what the client left in its input: the tunnel's bytes
+  std::string written;  ///< every byte the client sent to the "proxy"
+  std::string unread;   ///< what the client left in its input: the tunnel's bytes
 };
 
 /// `start(stream, handler)` starts the exchange. `proxy_says` is what the proxy sends;

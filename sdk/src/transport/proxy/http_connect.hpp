@@ -36,8 +36,7 @@ namespace herald::detail {
 template <class Stream>
 class HttpConnectOp : boost::asio::coroutine {
  public:
-  HttpConnectOp(Stream& stream, std::string request)
-      : stream_(stream), state_(std::make_unique<State>()) {
+  HttpConnectOp(Stream& stream, std::string request) : stream_(stream), state_(std::make_unique<State>()) {
     state_->request = std::move(request);
   }
 
@@ -54,7 +53,8 @@ class HttpConnectOp : boost::asio::coroutine {
         }
         state_->header.resize(state_->header.size() + state_->wanted);
         BOOST_ASIO_CORO_YIELD boost::asio::async_read(
-            stream_, boost::asio::buffer(state_->header.data() + state_->header.size() - state_->wanted, state_->wanted),
+            stream_,
+            boost::asio::buffer(state_->header.data() + state_->header.size() - state_->wanted, state_->wanted),
             std::move(self));
         state_->header.resize(state_->header.size() - state_->wanted + bytes);
         if (ec) return fail(self, proxy_io_error("reading the answer to CONNECT", ec));

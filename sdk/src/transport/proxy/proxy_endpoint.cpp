@@ -11,7 +11,8 @@ namespace {
 
 std::string lower(std::string_view s) {
   std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return out;
 }
 
@@ -96,8 +97,8 @@ std::optional<ProxyEndpoint> parse_proxy_url(std::string_view url, std::string& 
     rest = rest.substr(at + 1);
     const auto colon = userinfo.find(':');
     auto user = percent_decode(userinfo.substr(0, colon));
-    auto password = colon == std::string_view::npos ? std::optional<std::string>("")
-                                                    : percent_decode(userinfo.substr(colon + 1));
+    auto password =
+        colon == std::string_view::npos ? std::optional<std::string>("") : percent_decode(userinfo.substr(colon + 1));
     if (!user || !password) {
       error = "proxy URL has an invalid percent-escape in its credentials";
       return std::nullopt;
@@ -152,8 +153,12 @@ std::optional<ProxyEndpoint> parse_proxy_url(std::string_view url, std::string& 
 std::string describe(const ProxyEndpoint& proxy) {
   std::string scheme;
   switch (proxy.kind) {
-    case ProxyKind::http: scheme = "http"; break;
-    case ProxyKind::https: scheme = "https"; break;
+    case ProxyKind::http:
+      scheme = "http";
+      break;
+    case ProxyKind::https:
+      scheme = "https";
+      break;
     case ProxyKind::socks5:
       scheme = proxy.name_resolution == TargetNameResolution::local ? "socks5" : "socks5h";
       break;

@@ -30,7 +30,7 @@ struct ProxyCredentials {
 struct ProxyEndpoint {
   ProxyKind kind = ProxyKind::http;
   TargetNameResolution name_resolution = TargetNameResolution::by_proxy;
-  std::string host;    ///< a name or an IP literal, IPv6 without brackets
+  std::string host;  ///< a name or an IP literal, IPv6 without brackets
   std::uint16_t port = 0;
   std::optional<ProxyCredentials> credentials;
 };

@@ -45,8 +45,8 @@ std::variant<Socks5Method, ProxyError> decode_socks5_method(ByteView reply, bool
   if (reply[1] == static_cast<std::uint8_t>(Socks5Method::username_password) && offered_username_password) {
     return Socks5Method::username_password;
   }
-  return failed("the SOCKS5 proxy chose an authentication method that was not offered (" +
-                std::to_string(reply[1]) + ")");
+  return failed("the SOCKS5 proxy chose an authentication method that was not offered (" + std::to_string(reply[1]) +
+                ")");
 }
 
 std::variant<Bytes, ProxyError> socks5_auth_request(const ProxyCredentials& credentials) {
@@ -101,14 +101,19 @@ std::variant<Socks5Reply, Socks5NeedBytes, ProxyError> decode_socks5_reply(ByteV
   std::size_t address_size = 0;
   std::size_t address_start = kHead;
   switch (bytes[3]) {
-    case kAtypIpv4: address_size = 4; break;
-    case kAtypIpv6: address_size = 16; break;
+    case kAtypIpv4:
+      address_size = 4;
+      break;
+    case kAtypIpv6:
+      address_size = 16;
+      break;
     case kAtypDomain:
       if (bytes.size() < kHead + 1) return Socks5NeedBytes{kHead + 1};
       address_size = bytes[kHead];
       address_start = kHead + 1;
       break;
-    default: return failed("the proxy's CONNECT reply has an unknown address type " + std::to_string(bytes[3]));
+    default:
+      return failed("the proxy's CONNECT reply has an unknown address type " + std::to_string(bytes[3]));
   }
   const std::size_t total = address_start + address_size + 2;
   if (bytes.size() < total) return Socks5NeedBytes{total};
@@ -133,15 +138,24 @@ std::variant<Socks5Reply, Socks5NeedBytes, ProxyError> decode_socks5_reply(ByteV
 
 std::string socks5_reply_text(std::uint8_t code) {
   switch (code) {
-    case 0: return "succeeded";
-    case 1: return "general SOCKS server failure";
-    case 2: return "connection not allowed by the proxy's rules";
-    case 3: return "network unreachable from the proxy";
-    case 4: return "target host unreachable from the proxy";
-    case 5: return "connection refused by the target";
-    case 6: return "TTL expired";
-    case 7: return "command not supported by the proxy";
-    case 8: return "address type not supported by the proxy";
+    case 0:
+      return "succeeded";
+    case 1:
+      return "general SOCKS server failure";
+    case 2:
+      return "connection not allowed by the proxy's rules";
+    case 3:
+      return "network unreachable from the proxy";
+    case 4:
+      return "target host unreachable from the proxy";
+    case 5:
+      return "connection refused by the target";
+    case 6:
+      return "TTL expired";
+    case 7:
+      return "command not supported by the proxy";
+    case 8:
+      return "address type not supported by the proxy";
   }
   return "unassigned reply code " + std::to_string(code);
 }

@@ -48,7 +48,7 @@ struct Socks5Reply {
   std::uint8_t code = 0;      ///< REP: 0 succeeded, 1..8 RFC 1928's failures
   std::string bound_address;  ///< BND.ADDR as text (dotted, IPv6 or the name)
   std::uint16_t bound_port = 0;
-  std::size_t size = 0;       ///< bytes the reply occupies
+  std::size_t size = 0;  ///< bytes the reply occupies
 };
 
 /// The reply is incomplete: `total` bytes are needed in all (always more than given).
