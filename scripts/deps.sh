@@ -15,6 +15,7 @@ packages=(
   libcpp-jwt-dev         # JWT verification (server) and claim decoding (client)
   libcli11-dev           # command-line parsing for herald-server and herald-cli
   curl python3           # demo and scripts
+  tinyproxy dante-server # real HTTP CONNECT and SOCKS5 proxies for tests/proxy
 )
 if [[ "${HERALD_WITH_QT:-1}" == 1 ]]; then
   packages+=(qt6-base-dev)

@@ -21,6 +21,8 @@ class ErrorCategory final : public std::error_category {
       case errc::bad_request: return "the server rejected the request as malformed";
       case errc::invalid_url: return "the URL cannot be used";
       case errc::retries_exhausted: return "gave up reconnecting";
+      case errc::proxy_failed: return "the proxy could not open a tunnel to the server";
+      case errc::proxy_auth_failed: return "the proxy rejected the credentials";
     }
     return "unknown herald error";
   }
@@ -74,6 +76,8 @@ const char* to_string(errc e) noexcept {
     case errc::bad_request: return "bad_request";
     case errc::invalid_url: return "invalid_url";
     case errc::retries_exhausted: return "retries_exhausted";
+    case errc::proxy_failed: return "proxy_failed";
+    case errc::proxy_auth_failed: return "proxy_auth_failed";
   }
   return "unknown";
 }

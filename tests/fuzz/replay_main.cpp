@@ -17,6 +17,8 @@
 
 extern "C" int herald_fuzz_decoder(const std::uint8_t* data, std::size_t size);
 extern "C" int herald_fuzz_jwt_claims(const std::uint8_t* data, std::size_t size);
+extern "C" int herald_fuzz_socks5_reply(const std::uint8_t* data, std::size_t size);
+extern "C" int herald_fuzz_connect_response(const std::uint8_t* data, std::size_t size);
 
 namespace {
 
@@ -57,6 +59,13 @@ std::vector<std::string> generated(std::string_view target) {
     out.push_back(R"({"type":"notification","id":1,"data":)" + repeat(R"({"a":)", 100'000));
     out.push_back(R"({"type":"notification","id":2,"data":{"blob":")" + std::string(2u << 20, 'x') + "\"}}");
     out.push_back(R"({"type":"notification","id":3,"data":{"blob":")" + std::string((1u << 20) - 64, 'y') + "\"}}");
+  } else if (target == "fuzz_connect_response") {
+    out.push_back("HTTP/1.1 200 OK\r\nX: " + std::string(20'000, 'x') + "\r\n\r\n");  // over the header limit
+    out.push_back("HTTP/1.1 200 OK" + repeat("\r\n\r", 5'000));
+    out.push_back(std::string(100'000, '\r'));
+  } else if (target == "fuzz_socks5_reply") {
+    out.push_back(std::string{'\x05', '\x00', '\x00', '\x03', '\xff'} + std::string(255, 'n') + "\x01\xbb");
+    out.push_back(std::string(100'000, '\x05'));
   } else {
     const auto payload = base64url(R"({"exp":1767229200,"pad":")" + std::string(20'000, 'p') + "\"}");
     out.push_back("e30." + payload + ".sig");
@@ -96,13 +105,15 @@ int run(const std::filesystem::path& dir, std::string_view target, Entry entry) 
 
 int main(int argc, char** argv) {
   if (argc != 3) {
-    std::cerr << "usage: herald_fuzz_replay <corpus-root> <fuzz_decoder|fuzz_jwt_claims>\n";
+    std::cerr << "usage: herald_fuzz_replay <corpus-root> <fuzz_decoder|fuzz_jwt_claims|fuzz_socks5_reply|fuzz_connect_response>\n";
     return 2;
   }
   const std::string_view target = argv[2];
   const std::filesystem::path dir = std::filesystem::path(argv[1]) / target;
   if (target == "fuzz_decoder") return run(dir, target, herald_fuzz_decoder);
   if (target == "fuzz_jwt_claims") return run(dir, target, herald_fuzz_jwt_claims);
+  if (target == "fuzz_socks5_reply") return run(dir, target, herald_fuzz_socks5_reply);
+  if (target == "fuzz_connect_response") return run(dir, target, herald_fuzz_connect_response);
   std::cerr << "unknown target " << target << "\n";
   return 2;
 }

@@ -91,5 +91,21 @@ TEST(Errc, ConditionMessages) {
   EXPECT_EQ(make_error_condition(condition::transient).message(), "transient failure");
 }
 
+TEST(Errc, ProxyCodesHaveStableValuesNamesAndClasses) {
+  EXPECT_EQ(static_cast<int>(errc::proxy_failed), 40);
+  EXPECT_EQ(static_cast<int>(errc::proxy_auth_failed), 140);
+  EXPECT_STREQ(to_string(errc::proxy_failed), "proxy_failed");
+  EXPECT_STREQ(to_string(errc::proxy_auth_failed), "proxy_auth_failed");
+  EXPECT_FALSE(is_permanent(errc::proxy_failed));
+  EXPECT_TRUE(is_permanent(errc::proxy_auth_failed));
+  EXPECT_TRUE(std::error_code(errc::proxy_failed) == condition::transient);
+  EXPECT_TRUE(std::error_code(errc::proxy_auth_failed) == condition::permanent);
+  const auto failed = make_error_code(errc::proxy_failed).message();
+  const auto auth = make_error_code(errc::proxy_auth_failed).message();
+  EXPECT_NE(failed, "unknown herald error");
+  EXPECT_NE(auth, "unknown herald error");
+  EXPECT_NE(failed, auth);
+}
+
 }  // namespace
 }  // namespace herald

@@ -28,6 +28,9 @@ enum class errc {
   bad_request,          ///< the server answered 400: a bug on one side
   invalid_url,          ///< the configured URL cannot be used (or carries a token)
   retries_exhausted,    ///< the configured maximum of attempts or elapsed time was reached
+  // Proxy tunnels (HTTP CONNECT, SOCKS5); see docs/networks.md.
+  proxy_failed = 40,        ///< transient: the proxy refused or broke the tunnel (status/reply in the detail)
+  proxy_auth_failed = 140,  ///< permanent: the proxy rejected the credentials (407, SOCKS5 auth refused)
 };
 
 /// Broad classes of herald::errc, for `ec == herald::condition::permanent`.
