@@ -50,7 +50,7 @@ TEST_P(LifecycleTlsTest, TransientTlsFailureIsRetriedNoSoonerThanBackoffMaxWithI
 INSTANTIATE_TEST_SUITE_P(TransientCodes, LifecycleTlsTest,
                          ::testing::Values(errc::tls_untrusted, errc::tls_expired, errc::tls_host_mismatch,
                                            errc::tls_pin_mismatch, errc::tls_protocol),
-                         [](const auto& info) { return std::string(to_string(info.param)); });
+                         [](const ::testing::TestParamInfo<errc>& p) { return std::string(to_string(p.param)); });
 
 TEST(LifecycleTls, PlainConnectFailureKeepsTheShortBackoff) {
   LifecycleHarness h(std::nullopt, without_jitter());

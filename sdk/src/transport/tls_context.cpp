@@ -316,8 +316,12 @@ int TlsClientContext::on_new_session(SSL* ssl, SSL_SESSION* session) {
   auto* self = static_cast<TlsClientContext*>(SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), context_index()));
   const TlsPeerCheck* check = peer_check(ssl);
   if (self == nullptr || check == nullptr || check->failure) return 0;
-  self->remember_session(check->endpoint, session);
-  return 1;  // we hold the reference now
+  // A copy: OpenSSL marks the connection's own session not resumable when the
+  // connection ends without close_notify (a reset, an abort), which is exactly when a
+  // reconnect wants to resume. TLS 1.1+ (RFC 5246 7.2.1) no longer requires that.
+  SSL_SESSION* copy = SSL_SESSION_dup(session);
+  if (copy != nullptr) self->remember_session(check->endpoint, copy);
+  return 0;  // OpenSSL keeps (and frees) its reference to `session`
 }
 
 void TlsClientContext::remember_session(const std::string& endpoint, SSL_SESSION* session) {
