@@ -222,5 +222,43 @@ TEST_F(TlsTrustTest, PlainUrlsIgnoreTlsOptions) {
   EXPECT_EQ(construction_error(std::move(o)), "<no exception>");
 }
 
+// ---- validation of the server's TLS options ------------------------------------------
+
+std::string server_error(server::ServerOptions o) {
+  try {
+    server::Server s(std::move(o));
+  } catch (const std::invalid_argument& e) {
+    return e.what();
+  }
+  return "<no exception>";
+}
+
+TEST_F(TlsTrustTest, BadServerTlsOptionsAreRejectedNamingTheField) {
+  {
+    auto o = base_server_options();
+    o.tls_cert_file = pki_->server().cert_file.string();
+    EXPECT_THAT(server_error(std::move(o)), HasSubstr("ServerOptions.tls_key_file"));
+  }
+  {
+    auto o = base_server_options();
+    o.tls_cert_file = (dir_ / "missing.crt").string();
+    o.tls_key_file = pki_->server().key_file.string();
+    EXPECT_THAT(server_error(std::move(o)), HasSubstr("ServerOptions.tls_cert_file"));
+  }
+  {
+    auto o = base_server_options();
+    o.tls_cert_file = pki_->server().cert_file.string();
+    o.tls_key_file = pki_->client().key_file.string();  // another certificate's key
+    const auto error = server_error(std::move(o));
+    EXPECT_THAT(error, HasSubstr("ServerOptions.tls_key_file"));
+    EXPECT_THAT(error, ::testing::Not(HasSubstr("PRIVATE KEY")));
+  }
+  {
+    auto o = base_server_options();
+    o.tls_client_ca_file = pki_->ca().cert_file.string();
+    EXPECT_THAT(server_error(std::move(o)), HasSubstr("ServerOptions.tls_client_ca_file"));
+  }
+}
+
 }  // namespace
 }  // namespace herald::test
