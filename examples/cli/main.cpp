@@ -52,14 +52,21 @@ const char* level_name(herald::LogLevel l) {
 
 int main(int argc, char** argv) {
   CLI::App app{"herald-cli: receive a user's Herald notification stream as JSON lines"};
-  std::string url, token_command, cursor_file, ca_file, log_level = "info";
+  std::string url, token_command, cursor_file, log_level = "info";
+  herald::TlsOptions tls;
+  bool tls13_only = false;
   long backoff_initial_ms = 500, backoff_max_ms = 30000;
   std::uint64_t max_notifications = 0;
   bool events = false;
   app.add_option("--url", url, "stream URL, ws://host:port/v1/stream or wss://...")->required();
   app.add_option("--token-command", token_command, "shell command printing a token (run for every fetch)")->required();
   app.add_option("--cursor-file", cursor_file, "file keeping the last delivered id across runs");
-  app.add_option("--ca-file", ca_file, "PEM CA bundle for wss://")->check(CLI::ExistingFile);
+  app.add_option("--ca-file", tls.ca_file, "also trust the CAs of this PEM file (wss://)")->check(CLI::ExistingFile);
+  app.add_option("--ca-dir", tls.ca_dir, "also trust the CAs of this hashed directory (c_rehash)")->check(CLI::ExistingDirectory);
+  app.add_option("--pin", tls.pins, "public-key pin sha256/<base64 of the SPKI's SHA-256>; repeatable (any one must match)");
+  app.add_option("--client-cert", tls.client_cert_file, "PEM client certificate for mTLS")->check(CLI::ExistingFile);
+  app.add_option("--client-key", tls.client_key_file, "PEM private key of --client-cert")->check(CLI::ExistingFile);
+  app.add_flag("--tls13-only", tls13_only, "refuse TLS 1.2 (default: TLS 1.2 or 1.3)");
   app.add_option("--backoff-initial-ms", backoff_initial_ms, "first reconnect backoff ceiling")->check(CLI::Range(1L, 3'600'000L));
   app.add_option("--backoff-max-ms", backoff_max_ms, "largest reconnect backoff")->check(CLI::Range(1L, 86'400'000L));
   app.add_option("--log-level", log_level, "stderr log level")
@@ -89,7 +96,8 @@ int main(int argc, char** argv) {
   options.url = url;
   options.token_provider = herald::cli::token_command_provider(token_command);
   if (!cursor_file.empty()) options.cursor_store = std::make_shared<herald::FileCursorStore>(cursor_file);
-  options.ca_file = ca_file;
+  if (tls13_only) tls.min_version = herald::TlsMinVersion::tls1_3;
+  options.tls = std::move(tls);
   options.backoff_initial = std::chrono::milliseconds{backoff_initial_ms};
   options.backoff_max = std::chrono::milliseconds{backoff_max_ms};
   options.log_level = parse_level(log_level);

@@ -17,12 +17,18 @@ class ErrorCategory final : public std::error_category {
       case errc::token_expired: return "the token expired";
       case errc::token_fetch_failed: return "the token provider failed";
       case errc::history_reset: return "the server's history was reset";
+      case errc::tls_untrusted: return "the server's certificate is not trusted";
+      case errc::tls_expired: return "the server's certificate has expired or is not valid yet";
+      case errc::tls_host_mismatch: return "the server's certificate is for another host";
+      case errc::tls_pin_mismatch: return "the server's key matches no configured pin";
+      case errc::tls_protocol: return "TLS negotiation failed (version, cipher or not TLS)";
       case errc::auth_failed: return "authentication failed";
       case errc::bad_request: return "the server rejected the request as malformed";
       case errc::invalid_url: return "the URL cannot be used";
       case errc::retries_exhausted: return "gave up reconnecting";
       case errc::proxy_failed: return "the proxy could not open a tunnel to the server";
       case errc::proxy_auth_failed: return "the proxy rejected the credentials";
+      case errc::tls_client_cert_required: return "the server requires a client certificate";
     }
     return "unknown herald error";
   }
@@ -72,12 +78,18 @@ const char* to_string(errc e) noexcept {
     case errc::token_expired: return "token_expired";
     case errc::token_fetch_failed: return "token_fetch_failed";
     case errc::history_reset: return "history_reset";
+    case errc::tls_untrusted: return "tls_untrusted";
+    case errc::tls_expired: return "tls_expired";
+    case errc::tls_host_mismatch: return "tls_host_mismatch";
+    case errc::tls_pin_mismatch: return "tls_pin_mismatch";
+    case errc::tls_protocol: return "tls_protocol";
     case errc::auth_failed: return "auth_failed";
     case errc::bad_request: return "bad_request";
     case errc::invalid_url: return "invalid_url";
     case errc::retries_exhausted: return "retries_exhausted";
     case errc::proxy_failed: return "proxy_failed";
     case errc::proxy_auth_failed: return "proxy_auth_failed";
+    case errc::tls_client_cert_required: return "tls_client_cert_required";
   }
   return "unknown";
 }

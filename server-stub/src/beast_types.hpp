@@ -7,6 +7,7 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 
 namespace herald::server::detail {
 
@@ -15,5 +16,6 @@ namespace beast = boost::beast;
 namespace http = boost::beast::http;
 using tcp = boost::asio::ip::tcp;
 using Request = http::request<http::string_body>;
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 
 }  // namespace herald::server::detail

@@ -28,6 +28,7 @@ constexpr std::size_t kMaxBodyBytes = 64 * 1024;
 constexpr std::uint32_t kMaxHeaderBytes = 16 * 1024;
 constexpr auto kReadTimeout = std::chrono::seconds(30);
 constexpr auto kLingerTimeout = std::chrono::seconds(2);
+constexpr auto kTlsHandshakeTimeout = std::chrono::seconds(5);
 
 // All values of a (possibly repeated) header, joined with ", ".
 std::string joined(const Request& req, std::string_view name) {
@@ -39,12 +40,14 @@ std::string joined(const Request& req, std::string_view name) {
   return out;
 }
 
-class HttpSession final : public Connection, public std::enable_shared_from_this<HttpSession> {
+// Stream: beast::tcp_stream (http://, ws://) or TlsStream after its handshake.
+template <class Stream>
+class HttpSession final : public Connection, public std::enable_shared_from_this<HttpSession<Stream>> {
  public:
-  HttpSession(ServerCore& core, tcp::socket socket) : core_(core), stream_(std::move(socket)) {}
+  HttpSession(ServerCore& core, Stream stream) : core_(core), stream_(std::move(stream)) {}
 
   void run() {
-    conn_id_ = core_.connections().add(weak_from_this());
+    conn_id_ = core_.connections().add(this->weak_from_this());
     if (core_.connections().shutting_down()) return finish(true);
     do_read();
   }
@@ -59,9 +62,9 @@ class HttpSession final : public Connection, public std::enable_shared_from_this
     parser_.emplace();
     parser_->body_limit(kMaxBodyBytes);
     parser_->header_limit(kMaxHeaderBytes);
-    stream_.expires_after(kReadTimeout);
+    tcp_layer().expires_after(kReadTimeout);
     http::async_read(stream_, buffer_, *parser_,
-                     [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
+                     [self = this->shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
   }
 
   void on_read(beast::error_code ec) {
@@ -136,7 +139,7 @@ class HttpSession final : public Connection, public std::enable_shared_from_this
     }
     done_ = true;
     core_.connections().remove(conn_id_);
-    stream_.expires_never();
+    tcp_layer().expires_never();
     start_ws_session(core_, std::move(stream_), std::move(req), std::move(admission));
   }
 
@@ -163,8 +166,8 @@ class HttpSession final : public Connection, public std::enable_shared_from_this
     res->keep_alive(keep_alive);
     res->body() = std::move(r.body);
     res->prepare_payload();
-    stream_.expires_after(kReadTimeout);
-    http::async_write(stream_, *res, [self = shared_from_this(), res, keep_alive](beast::error_code ec, std::size_t) {
+    tcp_layer().expires_after(kReadTimeout);
+    http::async_write(stream_, *res, [self = this->shared_from_this(), res, keep_alive](beast::error_code ec, std::size_t) {
       if (self->done_) return;
       if (ec || !keep_alive) return self->finish(!ec);
       self->do_read();
@@ -177,22 +180,24 @@ class HttpSession final : public Connection, public std::enable_shared_from_this
     if (done_) return;
     done_ = true;
     core_.connections().remove(conn_id_);
-    if (!graceful) return stream_.close();
+    if (!graceful) return tcp_layer().close();
     beast::error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
-    stream_.expires_after(kLingerTimeout);
+    tcp_layer().socket().shutdown(tcp::socket::shutdown_send, ignored);
+    tcp_layer().expires_after(kLingerTimeout);
     drain();
   }
 
   void drain() {
-    stream_.async_read_some(asio::buffer(discard_), [self = shared_from_this()](beast::error_code ec, std::size_t) {
-      if (ec) return self->stream_.close();
+    stream_.async_read_some(asio::buffer(discard_), [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+      if (ec) return self->tcp_layer().close();
       self->drain();
     });
   }
 
+  beast::tcp_stream& tcp_layer() { return beast::get_lowest_layer(stream_); }
+
   ServerCore& core_;
-  beast::tcp_stream stream_;
+  Stream stream_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::uint64_t conn_id_ = 0;
@@ -203,7 +208,22 @@ class HttpSession final : public Connection, public std::enable_shared_from_this
 }  // namespace
 
 void start_http_session(ServerCore& core, tcp::socket socket) {
-  std::make_shared<HttpSession>(core, std::move(socket))->run();
+  if (core.tls_context() == nullptr) {
+    std::make_shared<HttpSession<beast::tcp_stream>>(core, beast::tcp_stream(std::move(socket)))->run();
+    return;
+  }
+  // TLS first; a peer that does not complete it within kTlsHandshakeTimeout is cut.
+  auto tls = std::make_shared<TlsStream>(std::move(socket), *core.tls_context());
+  beast::get_lowest_layer(*tls).expires_after(kTlsHandshakeTimeout);
+  tls->async_handshake(asio::ssl::stream_base::server, [&core, tls](beast::error_code ec) {
+    if (ec) {
+      spdlog::debug("TLS handshake failed: {}", ec.message());
+      beast::get_lowest_layer(*tls).close();
+      return;
+    }
+    beast::get_lowest_layer(*tls).expires_never();
+    std::make_shared<HttpSession<TlsStream>>(core, std::move(*tls))->run();
+  });
 }
 
 }  // namespace herald::server::detail

@@ -1,5 +1,7 @@
 #include "server_core.hpp"
 
+#include "tls_server_context.hpp"
+
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -46,6 +48,7 @@ TokenPolicy policy_of(const ServerOptions& o) {
 ServerCore::ServerCore(ServerOptions options, boost::asio::io_context& io)
     : options_(validated(std::move(options))),
       io_(io),
+      tls_(make_server_tls_context(options_)),
       store_(open_sqlite_store(options_.db_path, options_.retention)),
       tokens_(policy_of(options_)),
       admin_key_(options_.admin_key),

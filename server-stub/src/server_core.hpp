@@ -19,6 +19,10 @@
 #include "store.hpp"
 #include "token_service.hpp"
 
+namespace boost::asio::ssl {
+class context;
+}
+
 namespace herald::server::detail {
 
 /// Largest `data` object accepted for one notification (compact JSON bytes).
@@ -36,6 +40,8 @@ class ServerCore {
   const TokenService& tokens() const noexcept { return tokens_; }
   const AdminKey& admin_key() const noexcept { return admin_key_; }
   boost::asio::io_context& io() noexcept { return io_; }
+  /// The TLS context when ServerOptions::tls_cert_file is set, else nullptr.
+  boost::asio::ssl::context* tls_context() const noexcept { return tls_.get(); }
   /// I/O thread only (see ConnectionRegistry).
   ConnectionRegistry& connections() noexcept { return connections_; }
 
@@ -83,6 +89,7 @@ class ServerCore {
 
   ServerOptions options_;
   boost::asio::io_context& io_;
+  std::shared_ptr<boost::asio::ssl::context> tls_;  // wss:// servers only
   std::unique_ptr<NotificationStore> store_;
   TokenService tokens_;
   AdminKey admin_key_;

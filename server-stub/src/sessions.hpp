@@ -19,10 +19,12 @@ struct StreamAdmission {
   std::optional<std::uint64_t> last_seen_id;
 };
 
-/// Serves HTTP requests on an accepted socket (keep-alive), upgrading /v1/stream.
+/// Serves HTTP requests on an accepted socket (keep-alive), upgrading /v1/stream; on a
+/// TLS server (ServerCore::tls_context()) after the TLS handshake.
 void start_http_session(ServerCore& core, tcp::socket socket);
 
-/// Completes the WebSocket upgrade of `req` and runs the stream.
+/// Completes the WebSocket upgrade of `req` and runs the stream (ws:// or wss://).
 void start_ws_session(ServerCore& core, beast::tcp_stream stream, Request req, StreamAdmission admission);
+void start_ws_session(ServerCore& core, TlsStream stream, Request req, StreamAdmission admission);
 
 }  // namespace herald::server::detail

@@ -14,6 +14,7 @@
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/buffers_to_string.hpp>
+#include <boost/beast/websocket/ssl.hpp>
 #include <boost/beast/websocket/stream.hpp>
 #include <chrono>
 #include <deque>
@@ -65,9 +66,11 @@ std::string new_session_id() {
   return id;
 }
 
-class WsSession final : public Connection, public LiveStream, public std::enable_shared_from_this<WsSession> {
+// Stream: beast::tcp_stream (ws://) or TlsStream (wss://).
+template <class Stream>
+class WsSession final : public Connection, public LiveStream, public std::enable_shared_from_this<WsSession<Stream>> {
  public:
-  WsSession(ServerCore& core, beast::tcp_stream stream, Request req, StreamAdmission admission)
+  WsSession(ServerCore& core, Stream stream, Request req, StreamAdmission admission)
       : core_(core),
         ws_(std::move(stream)),
         req_(std::move(req)),
@@ -79,7 +82,7 @@ class WsSession final : public Connection, public LiveStream, public std::enable
         session_id_(new_session_id()) {}
 
   void start() {
-    conn_id_ = core_.connections().add(weak_from_this(), ConnectionKind::stream);
+    conn_id_ = core_.connections().add(this->weak_from_this(), ConnectionKind::stream);
     websocket::stream_base::timeout timeout{};
     timeout.handshake_timeout = kHandshakeTimeout;
     // A live client answers our pings, so silence this long means a dead peer.
@@ -93,7 +96,7 @@ class WsSession final : public Connection, public LiveStream, public std::enable
     ws_.read_message_max(kMaxClientFrameBytes);  // larger: Beast closes with 1009
     ws_.auto_fragment(false);
     ws_.text(true);
-    ws_.async_accept(req_, [self = shared_from_this()](beast::error_code ec) { self->on_accept(ec); });
+    ws_.async_accept(req_, [self = this->shared_from_this()](beast::error_code ec) { self->on_accept(ec); });
   }
 
   void shutdown() override { close(websocket::close_code::going_away, "server shutting down"); }
@@ -133,7 +136,7 @@ class WsSession final : public Connection, public LiveStream, public std::enable
     } else {
       phase_ = Phase::awaiting_auth;
       auth_timer_.expires_after(core_.options().auth_frame_timeout);
-      auth_timer_.async_wait([self = shared_from_this()](beast::error_code timer_ec) {
+      auth_timer_.async_wait([self = this->shared_from_this()](beast::error_code timer_ec) {
         if (!timer_ec && self->phase_ == Phase::awaiting_auth) {
           self->close(kCloseNoAuth, "no auth frame in time");
         }
@@ -143,7 +146,7 @@ class WsSession final : public Connection, public LiveStream, public std::enable
   }
 
   void do_read() {
-    ws_.async_read(read_buffer_, [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
+    ws_.async_read(read_buffer_, [self = this->shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
   }
 
   void on_read(beast::error_code ec) {
@@ -247,7 +250,7 @@ class WsSession final : public Connection, public LiveStream, public std::enable
     phase_ = Phase::streaming;
     user_id_ = claims.user_id;
     issued_at_ms_ = claims.issued_at_ms;
-    core_.connections().subscribe(user_id_, conn_id_, weak_from_this());
+    core_.connections().subscribe(user_id_, conn_id_, this->weak_from_this());
     subscribed_ = true;
 
     NotificationStore& store = core_.store();
@@ -322,7 +325,7 @@ class WsSession final : public Connection, public LiveStream, public std::enable
 
   void do_write() {
     writing_ = true;
-    ws_.async_write(asio::buffer(queue_.front()), [self = shared_from_this()](beast::error_code ec, std::size_t) {
+    ws_.async_write(asio::buffer(queue_.front()), [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
       self->on_write(ec);
     });
   }
@@ -345,7 +348,7 @@ class WsSession final : public Connection, public LiveStream, public std::enable
 
   void arm_ping() {
     ping_timer_.expires_after(core_.options().heartbeat);
-    ping_timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
+    ping_timer_.async_wait([self = this->shared_from_this()](beast::error_code ec) {
       if (ec || self->phase_ != Phase::streaming) return;
       if (!self->ping_in_flight_) {
         self->ping_in_flight_ = true;
@@ -365,7 +368,7 @@ class WsSession final : public Connection, public LiveStream, public std::enable
         std::clamp<std::int64_t>(exp_s * 1000 + leeway_ms - unix_now_ms(), 0, kMaxExpiryDelayMs);
     const std::uint64_t generation = ++expiry_generation_;
     expiry_timer_.expires_after(std::chrono::milliseconds(delay_ms));
-    expiry_timer_.async_wait([self = shared_from_this(), generation](beast::error_code ec) {
+    expiry_timer_.async_wait([self = this->shared_from_this(), generation](beast::error_code ec) {
       if (!ec && generation == self->expiry_generation_) self->close(kCloseTokenExpired, "token expired");
     });
   }
@@ -381,7 +384,7 @@ class WsSession final : public Connection, public LiveStream, public std::enable
     cancel_timers();
     unsubscribe();
     cut_timer_.expires_after(kCloseGrace);
-    cut_timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
+    cut_timer_.async_wait([self = this->shared_from_this()](beast::error_code ec) {
       if (!ec) self->cut();
     });
     if (!accepted) return cut();
@@ -399,7 +402,7 @@ class WsSession final : public Connection, public LiveStream, public std::enable
   void send_close() {
     if (close_sent_) return;
     close_sent_ = true;
-    ws_.async_close(close_reason_, [self = shared_from_this()](beast::error_code) {
+    ws_.async_close(close_reason_, [self = this->shared_from_this()](beast::error_code) {
       // The read loop sees the peer's close (or the cut) and finishes the session.
     });
   }
@@ -432,7 +435,7 @@ class WsSession final : public Connection, public LiveStream, public std::enable
   }
 
   ServerCore& core_;
-  websocket::stream<beast::tcp_stream> ws_;
+  websocket::stream<Stream> ws_;
   Request req_;
   StreamAdmission admission_;
   asio::steady_timer ping_timer_;
@@ -467,7 +470,12 @@ class WsSession final : public Connection, public LiveStream, public std::enable
 }  // namespace
 
 void start_ws_session(ServerCore& core, beast::tcp_stream stream, Request req, StreamAdmission admission) {
-  std::make_shared<WsSession>(core, std::move(stream), std::move(req), std::move(admission))->start();
+  std::make_shared<WsSession<beast::tcp_stream>>(core, std::move(stream), std::move(req), std::move(admission))
+      ->start();
+}
+
+void start_ws_session(ServerCore& core, TlsStream stream, Request req, StreamAdmission admission) {
+  std::make_shared<WsSession<TlsStream>>(core, std::move(stream), std::move(req), std::move(admission))->start();
 }
 
 }  // namespace herald::server::detail

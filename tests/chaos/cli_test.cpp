@@ -1,7 +1,8 @@
 // herald-cli as a child process against the in-process reference server: it runs its
 // --token-command for every fetch (so short tokens are refreshed through it, without a
 // visible reconnect) and exits 3 when its user is revoked. Its output (stdout at
-// --events, stderr at trace) never contains a token.
+// --events, stderr at trace) never contains a token. Its TLS flags (--ca-file, --pin,
+// --tls13-only, --client-cert/--client-key) work, and TLS failures carry the errc names.
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -15,6 +16,7 @@
 #include <cerrno>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <optional>
 #include <sstream>
 #include <string>
@@ -22,6 +24,7 @@
 
 #include "support/recorder.hpp"
 #include "support/server_fixture.hpp"
+#include "support/test_pki.hpp"
 
 extern char** environ;
 
@@ -207,6 +210,72 @@ TEST_F(Cli, ARevokedUserMakesItExitWith3) {
   EXPECT_EQ(cli.output().find("reconnecting"), std::string::npos) << "no retry";
   EXPECT_EQ(count_lines(tokens()), 1u) << "no second token fetched";
   expect_no_token_in(cli.output());
+}
+
+// ---- TLS flags -------------------------------------------------------------------------
+
+class CliTls : public InProcessServerTest {
+ protected:
+  void SetUp() override {
+    InProcessServerTest::SetUp();
+    pki_ = std::make_unique<TestPki>(dir_ / "pki");
+    const auto token_file = dir_ / "token.txt";
+    std::ofstream(token_file) << issuer_->issue_token("alice", std::chrono::hours{1}) << "\n";
+    token_command_ = "cat '" + token_file.string() + "'";
+  }
+  void start_tls_server(bool require_client_cert) {
+    auto o = base_server_options();
+    o.tls_cert_file = pki_->server().cert_file.string();
+    o.tls_key_file = pki_->server().key_file.string();
+    if (require_client_cert) o.tls_client_ca_file = pki_->ca().cert_file.string();
+    start_server(std::move(o));
+  }
+  std::vector<std::string> cli_args(std::vector<std::string> extra) const {
+    std::vector<std::string> args = {"--url",    "wss://localhost:" + std::to_string(port_) + "/v1/stream",
+                                     "--token-command", token_command_, "--events", "--ca-file",
+                                     pki_->ca().cert_file.string()};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return args;
+  }
+  std::string stderr_file() const { return (dir_ / "cli.err").string(); }
+  std::unique_ptr<TestPki> pki_;
+  std::string token_command_;
+};
+
+TEST_F(CliTls, CaFilePinAndTls13OnlyConnectAndDeliver) {
+  start_tls_server(false);
+  CliProcess cli(cli_args({"--pin", TestPki::pin_of(pki_->other_host()), "--pin", TestPki::pin_of(pki_->server()),
+                           "--tls13-only"}),
+                 stderr_file());
+  ASSERT_TRUE(cli.running());
+  ASSERT_TRUE(cli.read_until(R"("state":"connected")")) << cli.output();
+  server_->publish("alice", "t", R"({"n":1})");
+  ASSERT_TRUE(cli.read_until(R"("id":1)")) << cli.output();
+  cli.signal(SIGTERM);
+  ASSERT_TRUE(cli.read_to_eof());
+  EXPECT_EQ(cli.wait(), 0);
+}
+
+TEST_F(CliTls, AWrongPinIsReportedAsTlsPinMismatch) {
+  start_tls_server(false);
+  CliProcess cli(cli_args({"--pin", TestPki::pin_of(pki_->other_host())}), stderr_file());
+  ASSERT_TRUE(cli.running());
+  EXPECT_TRUE(cli.read_until(R"("reason":"tls_pin_mismatch")")) << cli.output();
+}
+
+TEST_F(CliTls, ClientCertificateFlagsDoMutualTlsAndItsAbsenceIsAPermanentError) {
+  start_tls_server(true);
+  {
+    CliProcess cli(cli_args({"--client-cert", pki_->client().cert_file.string(), "--client-key",
+                             pki_->client().key_file.string()}),
+                   stderr_file());
+    ASSERT_TRUE(cli.read_until(R"("state":"connected")")) << cli.output();
+  }
+  CliProcess cli(cli_args({}), stderr_file());
+  ASSERT_TRUE(cli.read_to_eof()) << "it must exit by itself:\n" << cli.output();
+  EXPECT_EQ(cli.wait(), 1);
+  EXPECT_NE(cli.output().find(R"("code":"tls_client_cert_required")"), std::string::npos) << cli.output();
+  EXPECT_EQ(read_file(stderr_file()).find("PRIVATE KEY"), std::string::npos);
 }
 
 }  // namespace

@@ -12,14 +12,29 @@ namespace {
 
 constexpr errc kTransient[] = {errc::connect_failed,     errc::handshake_failed, errc::connection_lost,
                                errc::closed_by_server,   errc::protocol_violation, errc::liveness_timeout,
-                               errc::token_expired,      errc::token_fetch_failed};
-constexpr errc kPermanent[] = {errc::auth_failed, errc::bad_request, errc::invalid_url, errc::retries_exhausted};
+                               errc::token_expired,      errc::token_fetch_failed, errc::tls_untrusted,
+                               errc::tls_expired,        errc::tls_host_mismatch,  errc::tls_pin_mismatch,
+                               errc::tls_protocol};
+constexpr errc kPermanent[] = {errc::auth_failed, errc::bad_request, errc::invalid_url, errc::retries_exhausted,
+                               errc::tls_client_cert_required};
 
 TEST(Errc, ValuesAreStable) {
   EXPECT_EQ(static_cast<int>(errc::connect_failed), 1);
   EXPECT_EQ(static_cast<int>(errc::token_fetch_failed), 8);
   EXPECT_EQ(static_cast<int>(errc::auth_failed), 100);
   EXPECT_EQ(static_cast<int>(errc::retries_exhausted), 103);
+  EXPECT_EQ(static_cast<int>(errc::tls_untrusted), 20);
+  EXPECT_EQ(static_cast<int>(errc::tls_protocol), 24);
+  EXPECT_EQ(static_cast<int>(errc::tls_client_cert_required), 120);
+}
+
+TEST(Errc, TlsCodesHaveTheirDocumentedNames) {
+  EXPECT_STREQ(to_string(errc::tls_untrusted), "tls_untrusted");
+  EXPECT_STREQ(to_string(errc::tls_expired), "tls_expired");
+  EXPECT_STREQ(to_string(errc::tls_host_mismatch), "tls_host_mismatch");
+  EXPECT_STREQ(to_string(errc::tls_pin_mismatch), "tls_pin_mismatch");
+  EXPECT_STREQ(to_string(errc::tls_protocol), "tls_protocol");
+  EXPECT_STREQ(to_string(errc::tls_client_cert_required), "tls_client_cert_required");
 }
 
 TEST(Errc, ConvertsImplicitlyToErrorCodeOfTheHeraldCategory) {

@@ -35,6 +35,7 @@
 #include "herald/cursor_store.hpp"
 #include "herald/error.hpp"
 #include "herald/notification.hpp"
+#include "herald/tls.hpp"
 #include "herald/token_provider.hpp"
 
 namespace boost::asio {
@@ -137,8 +138,11 @@ struct ClientOptions {
   /// Largest server frame accepted; bigger ones close the connection with 1009.
   /// Default 1 MiB.
   std::size_t max_frame_bytes = 1 << 20;
-  /// CA bundle for wss:// (PEM file). Default: the system's trust store.
-  std::string ca_file;
+  /// TLS of wss:// URLs: trust (system store by default, plus CA file, directory or PEM,
+  /// or a verification hook), pins, client certificate, lowest version. Validated by the
+  /// constructor (std::invalid_argument naming the field, e.g. "ClientOptions.tls.pins").
+  /// Ignored for ws://. Default: the system's trust store, TLS 1.2+. See herald/tls.hpp.
+  TlsOptions tls;
   /// How often buffered cursor writes are flushed. Default 1 s.
   std::chrono::milliseconds cursor_flush_interval{1'000};
 
@@ -179,6 +183,9 @@ struct ClientMetrics {
   std::error_code last_error;
   /// The delay chosen for the pending (or last) reconnect.
   std::chrono::milliseconds current_backoff{0};
+  /// wss://: TLS handshakes that resumed the session of an earlier connection (no
+  /// certificate exchange; see docs/networks.md for the time saved).
+  std::uint64_t tls_sessions_resumed = 0;
   /// When reconnecting: the moment of the next attempt.
   std::optional<std::chrono::system_clock::time_point> next_attempt_at;
 };

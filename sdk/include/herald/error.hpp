@@ -23,14 +23,25 @@ enum class errc {
   token_expired,        ///< the server refused an expired token; a fresh one is fetched
   token_fetch_failed,   ///< the application's TokenProvider failed or timed out
   history_reset,        ///< the server's history started over; the client resumes from its start
+  // Transient TLS failures (wss://): retried, but never sooner than backoff_max apart
+  // (a captive portal or a TLS-inspecting middlebox goes away on its own; hammering it
+  // does not help). StateEvent::detail carries OpenSSL's reason.
+  tls_untrusted = 20,   ///< the chain does not lead to a trusted root (or the verifier rejected it)
+  tls_expired = 21,     ///< a certificate of the chain has expired or is not valid yet
+  tls_host_mismatch = 22,  ///< the certificate is not for the URL's host name / IP address
+  tls_pin_mismatch = 23,   ///< no certificate of the chain has a key in TlsOptions::pins
+  tls_protocol = 24,    ///< no common TLS version / cipher, or the peer does not speak TLS
+  // Transient proxy failures (HTTP CONNECT, SOCKS5); see docs/networks.md.
+  proxy_failed = 40,    ///< the proxy refused or broke the tunnel (status/reply in the detail)
   // Permanent: the client stops and reports once.
   auth_failed = 100,    ///< token invalid twice, revoked (403/4003) or forbidden
   bad_request,          ///< the server answered 400: a bug on one side
   invalid_url,          ///< the configured URL cannot be used (or carries a token)
   retries_exhausted,    ///< the configured maximum of attempts or elapsed time was reached
-  // Proxy tunnels (HTTP CONNECT, SOCKS5); see docs/networks.md.
-  proxy_failed = 40,        ///< transient: the proxy refused or broke the tunnel (status/reply in the detail)
-  proxy_auth_failed = 140,  ///< permanent: the proxy rejected the credentials (407, SOCKS5 auth refused)
+  // Permanent TLS failures: a misconfiguration that retrying cannot fix.
+  tls_client_cert_required = 120,  ///< the server requires a client certificate (mTLS) and none was accepted
+  // Permanent proxy failure (docs/networks.md).
+  proxy_auth_failed = 140,  ///< the proxy rejected the credentials (407 or 401, SOCKS5 auth refused)
 };
 
 /// Broad classes of herald::errc, for `ec == herald::condition::permanent`.

@@ -14,13 +14,13 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 
 #include "lifecycle/lifecycle.hpp"
 #include "protocol/codec.hpp"
 #include "token/jwt_claims.hpp"
+#include "transport/tls_context.hpp"
 #include "transport/url.hpp"
 #include "transport/ws_connection.hpp"
 
@@ -106,17 +106,9 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
         decoder(options.max_frame_bytes),
         timers(make_timers(strand, std::make_index_sequence<detail::kTimerKinds>{})),
         flush_timer(strand) {
-    if (url.tls) {
-      // Only wss:// needs a TLS context; creating one costs milliseconds in OpenSSL 3,
-      // which adds up for a process that runs thousands of plain clients.
-      tls = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_client);
-      tls->set_verify_mode(asio::ssl::verify_peer);
-      if (options.ca_file.empty()) {
-        tls->set_default_verify_paths();
-      } else {
-        tls->load_verify_file(options.ca_file);
-      }
-    }
+    // Only wss:// needs a TLS context; creating one costs milliseconds in OpenSSL 3,
+    // which adds up for a process that runs thousands of plain clients.
+    if (url.tls) tls = detail::TlsClientContext::create(options.tls);  // throws naming the field
     metrics.cursor = lifecycle.cursor();
   }
 
@@ -277,7 +269,7 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
       }
     };
     detail::ConnectionSettings settings{options.connect_timeout, options.max_frame_bytes};
-    auto connection = detail::WsConnection::create(strand, tls.get(), std::move(ev), settings);
+    auto connection = detail::WsConnection::create(strand, tls, std::move(ev), settings);
     connections[id] = connection;
     log(LogLevel::debug, "connecting to " + url.host + ":" + url.port + url.target);
     connection->open(url, open.token, open.last_seen_id);
@@ -455,7 +447,7 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
   std::thread thread;
   Strand strand;
-  std::unique_ptr<asio::ssl::context> tls;  // wss:// only
+  std::shared_ptr<detail::TlsClientContext> tls;  // wss:// only; shared with the connections
   detail::StreamUrl url;
   detail::Lifecycle lifecycle;
   detail::protocol::Decoder decoder;
@@ -528,6 +520,7 @@ void Client::reconnect_now() {
 ClientMetrics Client::metrics() const {
   std::lock_guard lock(impl_->metrics_mutex);
   auto m = impl_->metrics;
+  if (impl_->tls) m.tls_sessions_resumed = impl_->tls->sessions_resumed();
   return m;
 }
 

@@ -8,6 +8,11 @@ namespace {
 
 std::error_code code(errc e) { return make_error_code(e); }
 
+bool is_tls_failure(errc e) {
+  return e == errc::tls_untrusted || e == errc::tls_expired || e == errc::tls_host_mismatch ||
+         e == errc::tls_pin_mismatch || e == errc::tls_protocol;
+}
+
 std::string close_detail(std::optional<std::uint16_t> c, const std::string& reason) {
   std::string d = c ? "close code " + std::to_string(*c) : std::string("transport closed");
   if (!reason.empty()) d += ": " + reason;
@@ -78,7 +83,15 @@ Actions Lifecycle::connect_failed(SteadyTime now, ConnId conn, std::string detai
   if (handover_ && conn == handover_->conn) return handover_event(now, conn, detail.c_str(), true);
   if (conn != conn_ || phase_ != Phase::connecting) return {};
   Actions out;
-  retry_later(out, now, code(why), std::move(detail));
+  if (is_permanent(why)) {  // tls_client_cert_required: a misconfiguration
+    fail_permanently(out, code(why), std::move(detail));
+    return out;
+  }
+  // TLS failures are retried (a captive portal or an inspecting middlebox goes away),
+  // but never sooner than backoff_max apart (docs/networks.md).
+  std::optional<std::chrono::milliseconds> floor;
+  if (is_tls_failure(why)) floor = config_.backoff_max;
+  retry_later(out, now, code(why), std::move(detail), floor);
   return out;
 }
 

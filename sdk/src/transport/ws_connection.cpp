@@ -10,6 +10,7 @@
 #include <boost/beast/websocket/ssl.hpp>
 
 #include "protocol/messages.hpp"
+#include "transport/tls_context.hpp"
 
 namespace herald::detail {
 namespace {
@@ -34,12 +35,22 @@ std::optional<std::chrono::seconds> parse_retry_after(std::string_view v) {
 
 // Plain and TLS connections differ only in the layers below the WebSocket and in the
 // TLS handshake step; everything else is shared through this template.
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+
 template <class NextLayer>
 class Session final : public WsConnection, public std::enable_shared_from_this<Session<NextLayer>> {
  public:
+  static constexpr bool kTls = std::is_same_v<NextLayer, TlsStream>;
+
+  // `tls` is null for ws://; for wss:// the session shares it (it may outlive the client).
   template <class... Args>
-  Session(const asio::any_io_executor& ex, ConnectionEvents events, ConnectionSettings settings, Args&&... args)
-      : resolver_(ex), ws_(std::forward<Args>(args)...), events_(std::move(events)), settings_(settings) {}
+  Session(const asio::any_io_executor& ex, std::shared_ptr<TlsClientContext> tls, ConnectionEvents events,
+          ConnectionSettings settings, Args&&... args)
+      : tls_(std::move(tls)),
+        resolver_(ex),
+        ws_(std::forward<Args>(args)...),
+        events_(std::move(events)),
+        settings_(settings) {}
 
   void open(const StreamUrl& url, const std::string& token, std::optional<std::uint64_t> last_seen_id) override {
     url_ = url;
@@ -107,25 +118,33 @@ class Session final : public WsConnection, public std::enable_shared_from_this<S
 
   void on_connect(beast::error_code ec) {
     if (ec) return fail(errc::connect_failed, "connect " + url_.host + ":" + url_.port + ": " + ec.message());
-    if constexpr (std::is_same_v<NextLayer, beast::ssl_stream<beast::tcp_stream>>) {
-      auto& tls = ws_.next_layer();
-      // SSL_set_tlsext_host_name is a macro with a C cast; this is its expansion.
-      if (SSL_ctrl(tls.native_handle(), SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
-                   const_cast<char*>(url_.host.c_str())) != 1) {
-        return fail(errc::connect_failed, "TLS: cannot set SNI host name");
-      }
-      tls.set_verify_callback(asio::ssl::host_name_verification(url_.host));
+    if constexpr (kTls) {
+      SSL* ssl = ws_.next_layer().native_handle();
+      tls_check_.host = url_.host;
+      if (auto failure = tls_->prepare(ssl, tls_check_, url_.port)) return fail(failure->code, failure->detail);
       beast::get_lowest_layer(ws_).expires_after(settings_.connect_timeout);
-      tls.async_handshake(asio::ssl::stream_base::client,
-                          [self = this->shared_from_this()](beast::error_code e) { self->on_tls(e); });
+      ws_.next_layer().async_handshake(asio::ssl::stream_base::client,
+                                       [self = this->shared_from_this()](beast::error_code e) { self->on_tls(e); });
     } else {
       upgrade();
     }
   }
 
   void on_tls(beast::error_code ec) {
-    if (ec) return fail(errc::connect_failed, "TLS handshake: " + ec.message());
+    if constexpr (kTls) {
+      if (ec) return fail_tls(ec);
+      if (auto failure = tls_->check_established(ws_.next_layer().native_handle(), tls_check_)) {
+        return fail(failure->code, failure->detail);
+      }
+    }
     upgrade();
+  }
+
+  // TLS 1.3 reports a refused client certificate after the handshake, here or in the
+  // upgrade: the errc names the TLS failure, not a generic connection failure.
+  void fail_tls(beast::error_code ec) {
+    const TlsFailure failure = TlsClientContext::classify(tls_check_, ec);
+    fail(failure.code, failure.detail);
   }
 
   void upgrade() {
@@ -164,7 +183,10 @@ class Session final : public WsConnection, public std::enable_shared_from_this<S
       if (!detached_ && events_.on_refused) events_.on_refused(r);
       return;
     }
-    if (ec) return fail(errc::connect_failed, "WebSocket upgrade: " + ec.message());
+    if (ec) {
+      if (kTls && ec.category() == asio::error::get_ssl_category()) return fail_tls(ec);
+      return fail(errc::connect_failed, "WebSocket upgrade: " + ec.message());
+    }
     if (response_[http::field::sec_websocket_protocol] != protocol::kSubprotocol) {
       abort();
       return fail(errc::protocol_violation, "the server did not select subprotocol herald.v1");
@@ -226,6 +248,9 @@ class Session final : public WsConnection, public std::enable_shared_from_this<S
     if (events_.on_connect_failed) events_.on_connect_failed(why, std::move(detail));
   }
 
+  // Declared before ws_: the SSL object inside ws_ points at both until it is freed.
+  std::shared_ptr<TlsClientContext> tls_;
+  TlsPeerCheck tls_check_;
   tcp::resolver resolver_;
   websocket::stream<NextLayer> ws_;
   ConnectionEvents events_;
@@ -250,13 +275,14 @@ class Session final : public WsConnection, public std::enable_shared_from_this<S
 }  // namespace
 
 std::shared_ptr<WsConnection> WsConnection::create(const asio::any_io_executor& executor,
-                                                   asio::ssl::context* tls_context, ConnectionEvents events,
+                                                   std::shared_ptr<TlsClientContext> tls, ConnectionEvents events,
                                                    ConnectionSettings settings) {
-  if (tls_context != nullptr) {
-    return std::make_shared<Session<beast::ssl_stream<beast::tcp_stream>>>(executor, std::move(events), settings,
-                                                                            executor, *tls_context);
+  if (tls) {
+    auto& context = tls->context();
+    return std::make_shared<Session<TlsStream>>(executor, std::move(tls), std::move(events), settings, executor,
+                                                context);
   }
-  return std::make_shared<Session<beast::tcp_stream>>(executor, std::move(events), settings, executor);
+  return std::make_shared<Session<beast::tcp_stream>>(executor, nullptr, std::move(events), settings, executor);
 }
 
 }  // namespace herald::detail

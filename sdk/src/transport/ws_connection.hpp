@@ -18,11 +18,9 @@
 #include "lifecycle/lifecycle.hpp"
 #include "transport/url.hpp"
 
-namespace boost::asio::ssl {
-class context;
-}
-
 namespace herald::detail {
+
+class TlsClientContext;
 
 struct ConnectionEvents {
   std::function<void()> on_open;                                  ///< upgrade done
@@ -55,9 +53,10 @@ class WsConnection {
   /// No event is delivered after this call.
   virtual void detach() = 0;
 
-  /// A TLS connection when `tls_context` is set (wss://); it must outlive the connection.
+  /// A TLS connection when `tls` is set (wss://). The connection shares ownership of
+  /// `tls`: a connection still closing on a shared executor may outlive its client.
   static std::shared_ptr<WsConnection> create(const boost::asio::any_io_executor& executor,
-                                              boost::asio::ssl::context* tls_context, ConnectionEvents events,
+                                              std::shared_ptr<TlsClientContext> tls, ConnectionEvents events,
                                               ConnectionSettings settings);
 };
 

@@ -22,6 +22,9 @@
 //   server.drain(std::chrono::seconds(30));  // streams get {"type":"drain",...}
 //   server.wait_drained();                   // last stream gone, or window over
 //   server.stop();
+// TLS: set tls_cert_file + tls_key_file and the listener speaks only TLS 1.2+ (one
+// mode per server; there is no plain port next to it).
+//
 // Errors: the constructor throws std::invalid_argument naming the bad field;
 // publish() throws std::invalid_argument on a bad user id, topic or data. No message
 // of any exception, log line (at any level), HTTP body, WebSocket error frame or close
@@ -76,6 +79,16 @@ struct ServerOptions {
   /// message (a server without reauth, for testing clients' make-before-break refresh;
   /// herald-server --no-reauth).
   bool reauth = true;
+  /// TLS: PEM file of the server's certificate (chain, leaf first). When set, every
+  /// connection (admin API and streams) speaks TLS 1.2 or 1.3 only (wss://, https://);
+  /// unset, the server speaks plain HTTP (ws://). Requires `tls_key_file`. Default unset.
+  std::string tls_cert_file;
+  /// TLS: PEM file of the private key of `tls_cert_file`. Default unset.
+  std::string tls_key_file;
+  /// TLS: PEM file of the CAs whose client certificates are accepted. When set, a client
+  /// without a certificate signed by one of them fails the TLS handshake (mTLS). Needs
+  /// `tls_cert_file`. Default unset: no client certificate is asked for.
+  std::string tls_client_ca_file;
 };
 
 /// The reference server. Owns one I/O thread between start() and stop().
