@@ -1,7 +1,8 @@
 // Measures what TLS session resumption saves: 50 handshakes against the reference server
 // with the SDK's TlsClientContext, each offering the session cached by the previous one
 // (resumed), against 50 with a fresh context each (full). Prints the medians (the number
-// in docs/networks.md) and asserts only that resumption happened and was not slower.
+// in docs/networks.md) and asserts only that every handshake resumed: a speed claim is a
+// measurement, not a test that a loaded CI machine (or a sanitizer build) could fail.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -51,7 +52,7 @@ class TlsResumptionMeasure : public TlsFixture {
   }
 };
 
-TEST_F(TlsResumptionMeasure, ResumedHandshakesAreFasterThanFullOnes) {
+TEST_F(TlsResumptionMeasure, EveryHandshakeWithACachedSessionResumesAndBothAreTimed) {
   start_tls_server(pki_->server());
   TlsOptions options;
   options.use_system_store = false;
@@ -72,7 +73,6 @@ TEST_F(TlsResumptionMeasure, ResumedHandshakesAreFasterThanFullOnes) {
             << resumed_us << " us\n";
   RecordProperty("full_us", std::to_string(full_us));
   RecordProperty("resumed_us", std::to_string(resumed_us));
-  EXPECT_LT(resumed_us, full_us);
 }
 
 }  // namespace
