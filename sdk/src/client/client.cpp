@@ -201,8 +201,19 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
         }
       });
     } catch (const std::exception& e) {
-      token_arrived(gen, TokenResult{std::nullopt, e.what()});
+      token_fetch_threw(gen, e.what());
+    } catch (...) {
+      token_fetch_threw(gen, "the token provider threw");
     }
+  }
+
+  // Posted, not handled at once: the throw happened inside execute() of the batch that
+  // asked for the token, and the rest of that batch (its token timeout) must be carried
+  // out before the lifecycle hears the answer, as with any other answer.
+  void token_fetch_threw(std::uint64_t gen, std::string why) {
+    asio::post(strand, [w = weak_from_this(), gen, r = TokenResult{std::nullopt, std::move(why)}]() mutable {
+      if (auto s = w.lock()) s->token_arrived(gen, std::move(r));
+    });
   }
 
   void token_arrived(std::uint64_t gen, TokenResult r) {
