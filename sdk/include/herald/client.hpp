@@ -19,6 +19,10 @@
 // - stop() is idempotent, may be called from any thread, also from inside a callback,
 //   and no callback runs after it returns. Destroying a running client stops it first;
 //   destroying it from inside one of its own callbacks is safe too.
+// - The cursor store is not called after stop() returns. stop() (or destruction) from
+//   inside on_notification: the notification being handled counts as handed over — its
+//   id is saved and flushed before that stop() returns, and the stored cursor never
+//   moves past it.
 // - Exceptions thrown by a callback are caught and logged; the notification counts as
 //   handed over.
 #pragma once
@@ -182,9 +186,10 @@ class Client {
   void stop();
 
   /// Tells the client that the network changed or the app came to the foreground. A
-  /// client waiting to retry tries at once (its backoff starts over); a connected one
-  /// opens a fresh connection and switches to it once caught up, without a visible
-  /// state change (make-before-break). Any thread; does nothing when stopped.
+  /// client waiting to retry tries at once (its backoff starts over) — or, when the
+  /// server asked it to wait (Retry-After), within `reconnect_now_within` (5 s); a
+  /// connected one opens a fresh connection and switches to it once caught up, without
+  /// a visible state change (make-before-break). Any thread; does nothing when stopped.
   void reconnect_now();
 
   ClientMetrics metrics() const;

@@ -158,6 +158,8 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
     flush_timer.cancel();
     for (auto& [id, c] : connections) c->close(1000, "client stopped");
     connections.clear();
+    // stop() from inside on_notification: that notification counts as handed over.
+    if (delivering) save_cursor(*delivering);
     flush_cursor();
     set_metric_state(State::stopped);
   }
@@ -348,6 +350,7 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
     if (stopped) return;
     const auto id = d.notification.id;
     if (on_notification) {
+      delivering = id;
       try {
         on_notification(d.notification);
       } catch (const std::exception& e) {
@@ -355,13 +358,11 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
       } catch (...) {
         log(LogLevel::error, "notification callback threw");
       }
+      delivering.reset();
     }
-    // The cursor advances only after the application's callback returned.
-    try {
-      options.cursor_store->save(id);
-    } catch (const std::exception& e) {
-      log(LogLevel::error, std::string("cursor store save failed: ") + e.what());
-    }
+    // The cursor advances only after the application's callback returned (or, when the
+    // callback called stop(), stop() saved and flushed it: the store is done then).
+    if (!stopped) save_cursor(id);
     {
       std::lock_guard lock(metrics_mutex);
       ++metrics.notifications_delivered;
@@ -377,6 +378,14 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
         s->flush_pending = false;
         if (!ec && !s->stopped) s->flush_cursor();
       });
+    }
+  }
+
+  void save_cursor(std::uint64_t id) {
+    try {
+      options.cursor_store->save(id);
+    } catch (const std::exception& e) {
+      log(LogLevel::error, std::string("cursor store save failed: ") + e.what());
     }
   }
 
@@ -453,6 +462,7 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
   std::array<std::uint64_t, detail::kTimerKinds> timer_generation{};
   asio::steady_timer flush_timer;
   bool flush_pending = false;
+  std::optional<std::uint64_t> delivering;  // the id whose on_notification is running
   std::map<detail::ConnId, std::shared_ptr<detail::WsConnection>> connections;  // at most two
   std::uint64_t token_generation = 0;
   std::uint64_t refreshes_seen = 0;  // lifecycle.token_refreshes() last copied to metrics
