@@ -122,6 +122,16 @@ struct ClientOptions {
   std::string ca_file;
   /// How often buffered cursor writes are flushed. Default 1 s.
   std::chrono::milliseconds cursor_flush_interval{1'000};
+  /// A server's Retry-After (429/503) is a floor for the next attempt, but never more
+  /// than this: a longer one counts as this long, so a server cannot park a client
+  /// indefinitely. Must be positive. Default 5 min.
+  std::chrono::milliseconds retry_after_max{300'000};
+  /// reconnect_now() inside a Retry-After window (the network changed, so the refusal
+  /// may not hold any more) moves the next attempt to this long after the call, unless
+  /// the window ends sooner; later calls inside the window do not move it again. So a
+  /// refused client tries at most once per this interval however often reconnect_now()
+  /// is called. 0: at once. Default 5 s.
+  std::chrono::milliseconds reconnect_now_within{5'000};
 
   /// Proactive token refresh. A token whose expiry is known (Token::expires_at, else the
   /// JWT's `exp`) is replaced before it expires, without the application seeing a state
@@ -182,7 +192,9 @@ class Client {
 
   /// Starts connecting. Calling it again, or after stop(), does nothing.
   void start();
-  /// Closes the connection, flushes the cursor; no callback runs after it returns.
+  /// Closes the connection, flushes the cursor; no callback and no call of the cursor
+  /// store happens after it returns. From inside on_notification: that notification's
+  /// id is saved and flushed before stop() returns.
   void stop();
 
   /// Tells the client that the network changed or the app came to the foreground. A

@@ -59,6 +59,8 @@ ClientOptions validated(ClientOptions o) {
   if (!(o.token_refresh_spread >= 0.0 && o.token_refresh_spread <= 0.2)) {
     throw std::invalid_argument("ClientOptions.token_refresh_spread must be in [0, 0.2]");
   }
+  if (o.retry_after_max.count() <= 0) throw std::invalid_argument("ClientOptions.retry_after_max must be positive");
+  if (o.reconnect_now_within.count() < 0) throw std::invalid_argument("ClientOptions.reconnect_now_within must not be negative");
   if (!o.cursor_store) o.cursor_store = std::make_shared<MemoryCursorStore>();
   return o;
 }
@@ -76,6 +78,8 @@ detail::LifecycleConfig lifecycle_config(const ClientOptions& o) {
   c.refresh_fraction = o.token_refresh_at;
   c.refresh_interval = o.token_refresh_interval;
   c.refresh_spread = o.token_refresh_spread;
+  c.retry_after_max = o.retry_after_max;
+  c.reconnect_now_within = o.reconnect_now_within;
   return c;
 }
 

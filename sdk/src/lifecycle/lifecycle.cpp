@@ -307,8 +307,25 @@ Actions Lifecycle::timer(SteadyTime now, TimerKind kind) {
 }
 
 Actions Lifecycle::reconnect_now(SteadyTime now) {
-  if (phase_ == Phase::waiting && not_before_ && now < *not_before_) {
-    return {Log{LogLevel::info, "reconnect requested, but the server asked to wait (Retry-After)"}};
+  if (phase_ == Phase::waiting && retry_after_ && now < retry_after_->until) {
+    // The server asked to wait, but the network changed: its answer may not hold any
+    // more. Come back soon, not at once, and never sooner than an earlier call said.
+    const auto at = now + config_.reconnect_now_within;
+    if (at >= retry_after_->until) {
+      return {Log{LogLevel::info, "reconnect requested; the server's Retry-After ends sooner anyway"}};
+    }
+    backoff_.reset();
+    failures_ = 0;
+    failing_since_.reset();
+    Actions out{Log{LogLevel::info, "reconnect requested after a network change; trying within " +
+                                        std::to_string(config_.reconnect_now_within.count()) +
+                                        " ms despite the server's Retry-After"}};
+    last_delay_ = config_.reconnect_now_within;
+    auto window = std::move(*retry_after_);
+    retry_at(out, at, window.why, window.detail);  // (resets retry_after_)
+    window.until = at;
+    retry_after_ = std::move(window);
+    return out;
   }
   if (phase_ == Phase::waiting) {
     backoff_.reset();
@@ -369,15 +386,20 @@ void Lifecycle::retry_later(Actions& out, SteadyTime now, std::error_code why, s
     fail_permanently(out, code(errc::retries_exhausted), why.message() + (detail.empty() ? "" : " (" + detail + ")"));
     return;
   }
+  if (floor) floor = std::min(*floor, config_.retry_after_max);  // a server cannot park us for years
   auto delay = backoff_.next();
   if (floor) delay = std::max(delay, *floor);
   last_delay_ = delay;
-  retry_at(out, now + delay, why, std::move(detail));
-  if (floor) not_before_ = now + *floor;
+  if (floor) {
+    retry_at(out, now + delay, why, detail);
+    retry_after_ = RetryAfterWindow{now + *floor, why, std::move(detail)};
+  } else {
+    retry_at(out, now + delay, why, std::move(detail));
+  }
 }
 
 void Lifecycle::retry_at(Actions& out, SteadyTime at, std::error_code why, std::string detail) {
-  not_before_.reset();
+  retry_after_.reset();
   end_connection(out);
   if (handover_) drop_handover(out, "the current connection ended");
   phase_ = Phase::waiting;

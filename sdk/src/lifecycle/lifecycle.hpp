@@ -56,6 +56,11 @@ struct LifecycleConfig {
   std::chrono::milliseconds reauth_timeout{10'000};
   /// A connection being switched to that is not caught up in this time is abandoned.
   std::chrono::milliseconds handover_timeout{30'000};
+  /// A server's Retry-After longer than this counts as this long.
+  std::chrono::milliseconds retry_after_max{300'000};
+  /// Inside a Retry-After window, reconnect_now() moves the attempt to no later than
+  /// this after the call.
+  std::chrono::milliseconds reconnect_now_within{5'000};
 };
 
 enum class TimerKind { reconnect, token_timeout, liveness, handover, refresh, reauth, handover_timeout };
@@ -236,7 +241,14 @@ class Lifecycle {
   std::chrono::milliseconds last_delay_{0};
   std::optional<SteadyTime> failing_since_;  ///< start of the current run of failures
   bool ended_stable_ = false;  ///< the connection that just ended had proved stable
-  std::optional<SteadyTime> not_before_;  ///< Retry-After: no attempt before this
+  /// A server's Retry-After in force while waiting: no attempt before `until`, except
+  /// that reconnect_now() brings it to at most reconnect_now_within away.
+  struct RetryAfterWindow {
+    SteadyTime until;
+    std::error_code why;  ///< the refusal, reported again when reconnect_now() moves it
+    std::string detail;
+  };
+  std::optional<RetryAfterWindow> retry_after_;
 
   struct Handover {
     ConnId conn = 0;
