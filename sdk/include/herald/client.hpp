@@ -160,9 +160,19 @@ struct ClientOptions {
 /// Counters for dashboards and tests; a consistent snapshot.
 struct ClientMetrics {
   State state = State::idle;
-  std::uint64_t connects = 0;                ///< successful connections
-  std::uint64_t reconnects = 0;              ///< connections after the first
+  /// Connections whose WebSocket upgrade succeeded, switch connections included.
+  std::uint64_t connects = 0;
+  /// Connections opened to replace one that was lost (the application saw
+  /// `reconnecting`); the first connection and switches are not reconnects.
+  std::uint64_t reconnects = 0;
+  /// Make-before-break switches completed (drain, reconnect_now() while connected, a
+  /// token refresh without reauth); invisible to the application.
+  std::uint64_t switches = 0;
+  /// Notifications handed to on_notification.
   std::uint64_t notifications_delivered = 0;
+  /// Notifications dropped because the server sent them twice on one connection (or
+  /// replayed at or below the cursor the connection resumed from). The overlap of the
+  /// two connections of a switch, each carrying the same ids, is not counted.
   std::uint64_t duplicates_dropped = 0;
   /// Proactive token refreshes completed on a live connection (in-band or by switching).
   std::uint64_t token_refreshes = 0;

@@ -188,11 +188,12 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
       if (stopped) return;  // stop() was called from a callback of this batch
       std::visit([this](auto& act) { run(act); }, a);
     }
-    if (const auto n = lifecycle.token_refreshes(); n != refreshes_seen) {
-      refreshes_seen = n;
-      std::lock_guard lock(metrics_mutex);
-      metrics.token_refreshes = n;
-    }
+    std::lock_guard lock(metrics_mutex);
+    metrics.token_refreshes = lifecycle.token_refreshes();
+    metrics.connects = lifecycle.connects();
+    metrics.reconnects = lifecycle.reconnects();
+    metrics.switches = lifecycle.switches();
+    metrics.duplicates_dropped = lifecycle.duplicates_dropped();
   }
 
   void run(detail::FetchToken&) {
@@ -292,13 +293,7 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
     connection->open(url, open.token, open.last_seen_id);
   }
 
-  void opened(detail::ConnId id, SteadyTime now) {
-    {
-      std::lock_guard lock(metrics_mutex);
-      if (metrics.connects++ > 0) ++metrics.reconnects;
-    }
-    execute(lifecycle.connected(now, id));
-  }
+  void opened(detail::ConnId id, SteadyTime now) { execute(lifecycle.connected(now, id)); }
 
   void frame_arrived(detail::ConnId id, SteadyTime now, std::string_view frame, bool binary) {
     detail::protocol::DecodeResult decoded;
@@ -371,7 +366,6 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
       std::lock_guard lock(metrics_mutex);
       ++metrics.notifications_delivered;
       metrics.cursor = id;
-      metrics.duplicates_dropped = lifecycle.duplicates_dropped();
     }
     if (!flush_pending && !stopped) {
       flush_pending = true;
@@ -469,7 +463,6 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
   std::optional<std::uint64_t> delivering;  // the id whose on_notification is running
   std::map<detail::ConnId, std::shared_ptr<detail::WsConnection>> connections;  // at most two
   std::uint64_t token_generation = 0;
-  std::uint64_t refreshes_seen = 0;  // lifecycle.token_refreshes() last copied to metrics
   bool stopped = false;  // strand only
   std::mutex stop_mutex;
   bool stop_complete = false;  // guarded by stop_mutex

@@ -67,6 +67,7 @@ Actions Lifecycle::open_connection(SteadyTime /*now*/) {
   drain_deadline_.reset();
   conn_token_gen_ = token_gen_;
   conn_reauth_ = false;
+  conn_sent_up_to_ = cursor_.value_or(0);
   return {OpenConnection{conn_, *token_, cursor_}};
 }
 
@@ -116,8 +117,12 @@ Actions Lifecycle::handshake_refused(SteadyTime now, ConnId conn, const Handshak
 }
 
 Actions Lifecycle::connected(SteadyTime now, ConnId conn) {
-  if (handover_ && conn == handover_->conn) return handover_event(now, conn, "open", false);
+  if (handover_ && conn == handover_->conn) {
+    ++connects_;
+    return handover_event(now, conn, "open", false);
+  }
   if (conn != conn_ || phase_ != Phase::connecting) return {};
+  if (connects_++ > 0) ++reconnects_;
   phase_ = Phase::open;
   last_activity_ = now;
   pinged_ = false;
@@ -133,9 +138,11 @@ void Lifecycle::activity(SteadyTime now, ConnId conn) {
   }
 }
 
-Actions Lifecycle::deliver(Notification&& n) {
+Actions Lifecycle::deliver(Notification&& n, std::uint64_t& sent_up_to) {
+  const bool first_on_this_connection = n.id > sent_up_to;
+  sent_up_to = std::max(sent_up_to, n.id);
   if (cursor_ && n.id <= *cursor_) {
-    ++duplicates_;
+    if (!first_on_this_connection) ++duplicates_;  // else our other connection had it first
     return {};
   }
   cursor_ = n.id;
@@ -178,7 +185,7 @@ Actions Lifecycle::frame(SteadyTime now, ConnId conn, protocol::DecodeResult dec
     return out;
   }
   if (auto* n = std::get_if<Notification>(&msg)) {
-    return deliver(std::move(*n));
+    return deliver(std::move(*n), conn_sent_up_to_);
   }
   if (auto* c = std::get_if<protocol::CaughtUp>(&msg)) {
     caught_up_at_ = now;
@@ -206,11 +213,13 @@ Actions Lifecycle::closed(SteadyTime now, ConnId conn, std::optional<std::uint16
   if (handover_ && close_code != 4003) {
     // The old connection went first: the new one carries on.
     if (handover_->welcomed) {
-      promote_handover(out, now);
+      promote_handover(out, now, /*caught_up=*/false);
       return out;
     }
     end_connection(out);
+    if (handover_->open) ++reconnects_;  // the application sees reconnecting (below)
     conn_ = handover_->conn;
+    conn_sent_up_to_ = handover_->sent_up_to;
     conn_token_gen_ = handover_->token_gen;
     out.emplace_back(CancelTimer{TimerKind::handover_timeout});
     phase_ = handover_->open ? Phase::open : Phase::connecting;

@@ -154,7 +154,15 @@ class Lifecycle {
 
   State state() const { return public_state_; }
   std::optional<std::uint64_t> cursor() const { return cursor_; }
+  /// Ids dropped because the same connection had sent them (or the cursor it resumed
+  /// from) already; the overlap of two of our connections during a switch is not counted.
   std::uint64_t duplicates_dropped() const { return duplicates_; }
+  /// Connections that completed their upgrade, switch connections included.
+  std::uint64_t connects() const { return connects_; }
+  /// Connections opened to replace a lost one (after the first; switches are not).
+  std::uint64_t reconnects() const { return reconnects_; }
+  /// Completed make-before-break switches (drain, reconnect_now(), token refresh).
+  std::uint64_t switches() const { return switches_; }
   std::uint32_t attempts() const { return backoff_.attempts(); }
   /// The delay chosen for the pending (or last) reconnect.
   std::chrono::milliseconds last_delay() const { return last_delay_; }
@@ -202,10 +210,12 @@ class Lifecycle {
   Actions start_handover(SteadyTime now, const char* why);
   Actions handover_event(SteadyTime now, ConnId conn, const char* what, bool failed);
   Actions handover_frame(SteadyTime now, protocol::DecodeResult decoded);
-  void promote_handover(Actions& out, SteadyTime now);
+  /// `caught_up`: the new connection said caught_up (else the old one ended first).
+  void promote_handover(Actions& out, SteadyTime now, bool caught_up);
   void drop_handover(Actions& out, const std::string& why, std::uint16_t close_code = 1000);
   void handover_gone(Actions& out, SteadyTime now);  ///< after a failed switch: retry a refresh later
-  Actions deliver(Notification&& n);
+  /// `sent_up_to`: of the connection that carried `n` (see Handover::sent_up_to).
+  Actions deliver(Notification&& n, std::uint64_t& sent_up_to);
 
   LifecycleConfig config_;
   RandomSource random_;
@@ -214,8 +224,12 @@ class Lifecycle {
   State public_state_ = State::idle;
   std::optional<std::uint64_t> cursor_;
   std::uint64_t duplicates_ = 0;
+  std::uint64_t connects_ = 0;
+  std::uint64_t reconnects_ = 0;
+  std::uint64_t switches_ = 0;
 
   ConnId conn_ = 0;          ///< the current connection; events of others are stale
+  std::uint64_t conn_sent_up_to_ = 0;  ///< see Handover::sent_up_to
   ConnId last_conn_id_ = 0;  ///< ids are never reused
   std::uint64_t failures_ = 0;  ///< consecutive failed attempts (for max_attempts)
   std::optional<std::string> token_;
@@ -258,6 +272,10 @@ class Lifecycle {
     bool reauth = false;  ///< its server advertised "reauth"
     std::uint64_t token_gen = 0;
     std::optional<SteadyTime> drain_deadline;  ///< a drain announced on it before the switch
+    /// The highest id this connection sent, or the cursor it resumed from: an id at or
+    /// below it that is dropped was sent twice by the server (a duplicate); one above
+    /// it was delivered first by our other connection (overlap, not counted).
+    std::uint64_t sent_up_to = 0;
   };
   std::optional<Handover> handover_;
   bool handover_wants_token_ = false;
