@@ -22,14 +22,30 @@ void ConnectionRegistry::remove(std::uint64_t id) {
 
 void ConnectionRegistry::subscribe(const std::string& user_id, std::uint64_t id,
                                    std::weak_ptr<LiveStream> s) {
-  if (by_user_[user_id].emplace(id, std::move(s)).second) live_count_.fetch_add(1);
+  if (by_user_[user_id].emplace(id, std::move(s)).second) {
+    live_count_.fetch_add(1);
+    live_count_changed();
+  }
 }
 
 void ConnectionRegistry::unsubscribe(const std::string& user_id, std::uint64_t id) {
   const auto it = by_user_.find(user_id);
   if (it == by_user_.end()) return;
-  if (it->second.erase(id) > 0) live_count_.fetch_sub(1);
+  if (it->second.erase(id) > 0) {
+    live_count_.fetch_sub(1);
+    live_count_changed();
+  }
   if (it->second.empty()) by_user_.erase(it);
+}
+
+void ConnectionRegistry::live_count_changed() {
+  { std::lock_guard lock(live_mutex_); }  // a waiter between its check and its wait sees the change
+  live_changed_.notify_all();
+}
+
+bool ConnectionRegistry::wait_live_count(std::size_t n, std::chrono::steady_clock::time_point deadline) const {
+  std::unique_lock lock(live_mutex_);
+  return live_changed_.wait_until(lock, deadline, [&] { return live_count_.load() == n; });
 }
 
 namespace {

@@ -3,11 +3,13 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <functional>
 #include <cstddef>
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <unordered_map>
 
@@ -39,7 +41,8 @@ class LiveStream {
   virtual void on_revoked(std::int64_t revoked_at_ms) = 0;
 };
 
-/// Thread safety: every member except live_count() runs on the I/O thread only.
+/// Thread safety: every member except live_count(), stream_count() and
+/// wait_live_count() runs on the I/O thread only.
 class ConnectionRegistry {
  public:
   std::uint64_t add(std::weak_ptr<Connection> c, ConnectionKind kind = ConnectionKind::http);
@@ -61,6 +64,9 @@ class ConnectionRegistry {
 
   /// Subscribed streams; safe from any thread.
   std::size_t live_count() const noexcept { return live_count_.load(); }
+  /// Blocks (any thread, not the I/O thread) until live_count() == n or `deadline`;
+  /// true if reached. Woken by each change of the count, no polling.
+  bool wait_live_count(std::size_t n, std::chrono::steady_clock::time_point deadline) const;
   /// WebSocket connections of any phase (also before authentication); any thread.
   std::size_t stream_count() const noexcept { return stream_count_.load(); }
   /// Called (I/O thread) each time stream_count() drops to zero. Set before use.
@@ -78,7 +84,11 @@ class ConnectionRegistry {
   bool shutting_down_ = false;
   std::map<std::uint64_t, Entry> all_;
   std::unordered_map<std::string, std::map<std::uint64_t, std::weak_ptr<LiveStream>>> by_user_;
+  void live_count_changed();
+
   std::atomic<std::size_t> live_count_{0};
+  mutable std::mutex live_mutex_;  // only for waking wait_live_count()
+  mutable std::condition_variable live_changed_;
   std::atomic<std::size_t> stream_count_{0};
   std::function<void()> on_streams_gone_;
 };

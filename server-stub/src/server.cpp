@@ -96,6 +96,10 @@ std::string Server::issue_token(const std::string& user_id, std::chrono::seconds
 
 std::size_t Server::connection_count() const { return impl_->core.connections().live_count(); }
 
+bool Server::wait_connection_count(std::size_t n, std::chrono::milliseconds timeout) const {
+  return impl_->core.connections().wait_live_count(n, std::chrono::steady_clock::now() + timeout);
+}
+
 std::int64_t Server::revoke(const std::string& user_id) { return impl_->core.revoke(user_id); }
 
 std::chrono::milliseconds Server::drain(std::chrono::milliseconds window) { return impl_->core.drain(window); }

@@ -60,5 +60,35 @@ TEST_F(Drain, ReconnectNowWhileConnectedSwitchesWithoutAStateChange) {
   EXPECT_EQ(client.metrics().connects, 2u);
 }
 
+// Ten switches, each with 100 notifications published while the new connection opens
+// and replays, so the two connections of a switch carry the same ids: each switch is a
+// connection and a switch, none is a reconnect, and the overlap is no duplicate (the
+// server sent no id twice on one connection). Every id is handed over once, in order.
+TEST_F(Drain, SwitchesAreNeitherReconnectsNorDuplicates) {
+  start_server(server_options());
+  Client client(client_options("alice", std::make_shared<MemoryCursorStore>(Cursor{0})));
+  Recorder rec;
+  rec.attach(client);
+  client.start();
+  ASSERT_TRUE(rec.wait_state(State::connected));
+  const auto states_before = rec.states().size();
+  std::vector<std::uint64_t> published;
+  constexpr std::uint64_t kSwitches = 10;
+  for (std::uint64_t i = 1; i <= kSwitches; ++i) {
+    client.reconnect_now();
+    for (int k = 0; k < 100; ++k) published.push_back(server_->publish("alice", "t", "{}"));
+    ASSERT_TRUE(eventually([&] { return client.metrics().switches == i; })) << "switch " << i;
+  }
+  ASSERT_TRUE(rec.wait_ids(published.size()));
+  EXPECT_EQ(rec.ids(), published);
+  const auto m = client.metrics();
+  EXPECT_EQ(m.switches, kSwitches);
+  EXPECT_EQ(m.connects, kSwitches + 1);
+  EXPECT_EQ(m.reconnects, 0u);
+  EXPECT_EQ(m.duplicates_dropped, 0u);
+  EXPECT_EQ(m.notifications_delivered, published.size());
+  EXPECT_EQ(rec.states().size(), states_before);
+}
+
 }  // namespace
 }  // namespace herald::test

@@ -35,15 +35,8 @@ class ServerTest : public ::testing::Test {
   Headers bearer(const std::string& user, std::chrono::seconds ttl = std::chrono::hours(1)) {
     return {{"Authorization", "Bearer " + server_->issue_token(user, ttl)}};
   }
-  // Waits (bounded) until the server reports `n` live streams.
-  bool await_connections(std::size_t n) {
-    const auto deadline = std::chrono::steady_clock::now() + kTestTimeout;
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (server_->connection_count() == n) return true;
-      std::this_thread::yield();
-    }
-    return false;
-  }
+  // Waits (bounded, without spinning) until the server reports `n` live streams.
+  bool await_connections(std::size_t n) { return server_->wait_connection_count(n, kTestTimeout); }
 
   std::unique_ptr<Server> server_;
   std::uint16_t port_ = 0;

@@ -6,6 +6,7 @@
 #include <regex>
 #include <set>
 #include <thread>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "server_fixture.hpp"
@@ -28,6 +29,30 @@ class Stream : public ServerTest {
     return server_->publish(user, "comment", R"({"i":)" + std::to_string(i) + "}");
   }
 };
+
+std::chrono::microseconds cpu_time_of_this_thread() {
+  rusage u{};
+  getrusage(RUSAGE_THREAD, &u);
+  return std::chrono::seconds{u.ru_utime.tv_sec + u.ru_stime.tv_sec} +
+         std::chrono::microseconds{u.ru_utime.tv_usec + u.ru_stime.tv_usec};
+}
+
+// What await_connections() relies on: woken by the count's change, it neither spins
+// (a busy wait burns its whole 300 ms on the CPU) nor misses the change.
+TEST_F(Stream, WaitingForAConnectionCountSleepsUntilItChanges) {
+  start();
+  const auto cpu0 = cpu_time_of_this_thread();
+  const auto t0 = std::chrono::steady_clock::now();
+  EXPECT_FALSE(server_->wait_connection_count(1, 300ms));
+  EXPECT_GE(std::chrono::steady_clock::now() - t0, 300ms);
+  EXPECT_LT(cpu_time_of_this_thread() - cpu0, 30ms) << "the wait spun";
+  std::unique_ptr<WsClient> c;
+  std::thread opener([&] { c = open("u1"); });
+  EXPECT_TRUE(server_->wait_connection_count(1, kTestTimeout));
+  opener.join();
+  c->close();
+  EXPECT_TRUE(server_->wait_connection_count(0, kTestTimeout));
+}
 
 TEST_F(Stream, WelcomeThenCaughtUpThenLive) {
   start();

@@ -195,7 +195,10 @@ TEST_F(HandoverTest, NotificationsFromBothConnectionsAreDeliveredOnceAndInOrder)
     for (auto d : delivered(h.frame(conn, notification_json(id)))) ids.push_back(d);
   }
   EXPECT_THAT(ids, ElementsAre(12u, 13u, 14u, 15u, 16u, 17u));
-  EXPECT_EQ(h.lifecycle().duplicates_dropped(), 8u);
+  // Only the old connection's 9 and the new one's 11 (at the cursor it resumed from)
+  // were sent twice by the server; the other six drops are the overlap of our two
+  // connections (lifecycle_metrics_test.cpp).
+  EXPECT_EQ(h.lifecycle().duplicates_dropped(), 2u);
   EXPECT_EQ(h.lifecycle().cursor(), 17u);
 
   h.frame(kNew, caught_up_json(17));
@@ -212,7 +215,7 @@ TEST_F(HandoverTest, NewConnectionReplayOfIdsAtOrBelowTheCursorIsDropped) {
   new_welcomed();
   for (std::uint64_t id : {12u, 13u}) EXPECT_THAT(h.frame(kNew, notification_json(id)), IsEmpty()) << id;
   EXPECT_THAT(names(h.frame(kNew, caught_up_json(13))), ElementsAre("Close#1/1000", "Cancel(handover)", "Cancel(handover_timeout)", "Arm(liveness)"));
-  EXPECT_EQ(h.lifecycle().duplicates_dropped(), 2u);
+  EXPECT_EQ(h.lifecycle().duplicates_dropped(), 0u) << "the overlap of our own two connections";
 }
 
 TEST_F(HandoverTest, GapOnTheNewConnectionIsReported) {

@@ -16,7 +16,6 @@ using ::testing::Contains;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
-using ::testing::Not;
 
 detail::LifecycleConfig with_max_attempts(std::uint32_t n) {
   detail::LifecycleConfig c;
@@ -145,27 +144,7 @@ TEST_F(ReconnectNowTest, DoesNothingAfterAPermanentFailure) {
   EXPECT_THAT(h.reconnect_now(), IsEmpty());
 }
 
-// protocol-v1.md: on 429/503 "never sooner than Retry-After seconds"; architecture.md:
-// "Retry-After on 429/503 is a floor". A network change must not let a whole fleet of
-// rate-limited clients come back at once (every app coming to the foreground calls
-// reconnect_now()).
-TEST_F(ReconnectNowTest, WhileWaitingStillHonoursRetryAfter) {
-  h.start();
-  h.token();
-  h.refused(429, "rate_limited", 60s);
-  const auto floor_at = h.reconnect_at();
-  ASSERT_EQ(floor_at, h.clock.now() + 60s);
-  h.clock.advance(1s);
-  const auto acts = h.reconnect_now();
-  EXPECT_EQ(count<detail::OpenConnection>(acts), 0u) << "59 s before the server said to come back";
-  EXPECT_EQ(count<detail::FetchToken>(acts), 0u);
-  const auto rearmed = armed_at(acts, TimerKind::reconnect);
-  if (rearmed) {
-    EXPECT_GE(*rearmed, *floor_at);
-  } else {
-    EXPECT_THAT(names(acts), Not(Contains("Cancel(reconnect)")));
-  }
-}
+// Retry-After and reconnect_now(): lifecycle_retry_after_test.cpp.
 
 // ---- max_attempts ------------------------------------------------------------------
 

@@ -19,6 +19,10 @@
 // - stop() is idempotent, may be called from any thread, also from inside a callback,
 //   and no callback runs after it returns. Destroying a running client stops it first;
 //   destroying it from inside one of its own callbacks is safe too.
+// - The cursor store is not called after stop() returns. stop() (or destruction) from
+//   inside on_notification: the notification being handled counts as handed over — its
+//   id is saved and flushed before that stop() returns, and the stored cursor never
+//   moves past it.
 // - Exceptions thrown by a callback are caught and logged; the notification counts as
 //   handed over.
 #pragma once
@@ -145,6 +149,16 @@ struct ClientOptions {
   TlsOptions tls;
   /// How often buffered cursor writes are flushed. Default 1 s.
   std::chrono::milliseconds cursor_flush_interval{1'000};
+  /// A server's Retry-After (429/503) is a floor for the next attempt, but never more
+  /// than this: a longer one counts as this long, so a server cannot park a client
+  /// indefinitely. Must be positive. Default 5 min.
+  std::chrono::milliseconds retry_after_max{300'000};
+  /// reconnect_now() inside a Retry-After window (the network changed, so the refusal
+  /// may not hold any more) moves the next attempt to this long after the call, unless
+  /// the window ends sooner; later calls inside the window do not move it again. So a
+  /// refused client tries at most once per this interval however often reconnect_now()
+  /// is called. 0: at once. Default 5 s.
+  std::chrono::milliseconds reconnect_now_within{5'000};
 
   /// Proactive token refresh. A token whose expiry is known (Token::expires_at, else the
   /// JWT's `exp`) is replaced before it expires, without the application seeing a state
@@ -173,9 +187,19 @@ struct ClientOptions {
 /// Counters for dashboards and tests; a consistent snapshot.
 struct ClientMetrics {
   State state = State::idle;
-  std::uint64_t connects = 0;                ///< successful connections
-  std::uint64_t reconnects = 0;              ///< connections after the first
+  /// Connections whose WebSocket upgrade succeeded, switch connections included.
+  std::uint64_t connects = 0;
+  /// Connections opened to replace one that was lost (the application saw
+  /// `reconnecting`); the first connection and switches are not reconnects.
+  std::uint64_t reconnects = 0;
+  /// Make-before-break switches completed (drain, reconnect_now() while connected, a
+  /// token refresh without reauth); invisible to the application.
+  std::uint64_t switches = 0;
+  /// Notifications handed to on_notification.
   std::uint64_t notifications_delivered = 0;
+  /// Notifications dropped because the server sent them twice on one connection (or
+  /// replayed at or below the cursor the connection resumed from). The overlap of the
+  /// two connections of a switch, each carrying the same ids, is not counted.
   std::uint64_t duplicates_dropped = 0;
   /// Proactive token refreshes completed on a live connection (in-band or by switching).
   std::uint64_t token_refreshes = 0;
@@ -208,13 +232,16 @@ class Client {
 
   /// Starts connecting. Calling it again, or after stop(), does nothing.
   void start();
-  /// Closes the connection, flushes the cursor; no callback runs after it returns.
+  /// Closes the connection, flushes the cursor; no callback and no call of the cursor
+  /// store happens after it returns. From inside on_notification: that notification's
+  /// id is saved and flushed before stop() returns.
   void stop();
 
   /// Tells the client that the network changed or the app came to the foreground. A
-  /// client waiting to retry tries at once (its backoff starts over); a connected one
-  /// opens a fresh connection and switches to it once caught up, without a visible
-  /// state change (make-before-break). Any thread; does nothing when stopped.
+  /// client waiting to retry tries at once (its backoff starts over) — or, when the
+  /// server asked it to wait (Retry-After), within `reconnect_now_within` (5 s); a
+  /// connected one opens a fresh connection and switches to it once caught up, without
+  /// a visible state change (make-before-break). Any thread; does nothing when stopped.
   void reconnect_now();
 
   ClientMetrics metrics() const;

@@ -67,6 +67,8 @@ ClientOptions validated(ClientOptions o) {
   if (!(o.token_refresh_spread >= 0.0 && o.token_refresh_spread <= 0.2)) {
     throw std::invalid_argument("ClientOptions.token_refresh_spread must be in [0, 0.2]");
   }
+  if (o.retry_after_max.count() <= 0) throw std::invalid_argument("ClientOptions.retry_after_max must be positive");
+  if (o.reconnect_now_within.count() < 0) throw std::invalid_argument("ClientOptions.reconnect_now_within must not be negative");
   if (!o.cursor_store) o.cursor_store = std::make_shared<MemoryCursorStore>();
   return o;
 }
@@ -84,6 +86,8 @@ detail::LifecycleConfig lifecycle_config(const ClientOptions& o) {
   c.refresh_fraction = o.token_refresh_at;
   c.refresh_interval = o.token_refresh_interval;
   c.refresh_spread = o.token_refresh_spread;
+  c.retry_after_max = o.retry_after_max;
+  c.reconnect_now_within = o.reconnect_now_within;
   return c;
 }
 
@@ -158,6 +162,8 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
     flush_timer.cancel();
     for (auto& [id, c] : connections) c->close(1000, "client stopped");
     connections.clear();
+    // stop() from inside on_notification: that notification counts as handed over.
+    if (delivering) save_cursor(Cursor{*delivering, lifecycle.epoch()});
     flush_cursor();
     set_metric_state(State::stopped);
   }
@@ -182,11 +188,12 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
       if (stopped) return;  // stop() was called from a callback of this batch
       std::visit([this](auto& act) { run(act); }, a);
     }
-    if (const auto n = lifecycle.token_refreshes(); n != refreshes_seen) {
-      refreshes_seen = n;
-      std::lock_guard lock(metrics_mutex);
-      metrics.token_refreshes = n;
-    }
+    std::lock_guard lock(metrics_mutex);
+    metrics.token_refreshes = lifecycle.token_refreshes();
+    metrics.connects = lifecycle.connects();
+    metrics.reconnects = lifecycle.reconnects();
+    metrics.switches = lifecycle.switches();
+    metrics.duplicates_dropped = lifecycle.duplicates_dropped();
   }
 
   void run(detail::FetchToken&) {
@@ -201,8 +208,19 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
         }
       });
     } catch (const std::exception& e) {
-      token_arrived(gen, TokenResult{std::nullopt, e.what()});
+      token_fetch_threw(gen, e.what());
+    } catch (...) {
+      token_fetch_threw(gen, "the token provider threw");
     }
+  }
+
+  // Posted, not handled at once: the throw happened inside execute() of the batch that
+  // asked for the token, and the rest of that batch (its token timeout) must be carried
+  // out before the lifecycle hears the answer, as with any other answer.
+  void token_fetch_threw(std::uint64_t gen, std::string why) {
+    asio::post(strand, [w = weak_from_this(), gen, r = TokenResult{std::nullopt, std::move(why)}]() mutable {
+      if (auto s = w.lock()) s->token_arrived(gen, std::move(r));
+    });
   }
 
   void token_arrived(std::uint64_t gen, TokenResult r) {
@@ -275,13 +293,7 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
     connection->open(url, open.token, open.last_seen_id);
   }
 
-  void opened(detail::ConnId id, SteadyTime now) {
-    {
-      std::lock_guard lock(metrics_mutex);
-      if (metrics.connects++ > 0) ++metrics.reconnects;
-    }
-    execute(lifecycle.connected(now, id));
-  }
+  void opened(detail::ConnId id, SteadyTime now) { execute(lifecycle.connected(now, id)); }
 
   void frame_arrived(detail::ConnId id, SteadyTime now, std::string_view frame, bool binary) {
     detail::protocol::DecodeResult decoded;
@@ -337,6 +349,7 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
     if (stopped) return;
     const auto id = d.notification.id;
     if (on_notification) {
+      delivering = id;
       try {
         on_notification(d.notification);
       } catch (const std::exception& e) {
@@ -344,18 +357,15 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
       } catch (...) {
         log(LogLevel::error, "notification callback threw");
       }
+      delivering.reset();
     }
-    // The cursor advances only after the application's callback returned.
-    try {
-      options.cursor_store->save(Cursor{id, lifecycle.epoch()});
-    } catch (const std::exception& e) {
-      log(LogLevel::error, std::string("cursor store save failed: ") + e.what());
-    }
+    // The cursor advances only after the application's callback returned (or, when the
+    // callback called stop(), stop() saved and flushed it: the store is done then).
+    if (!stopped) save_cursor(Cursor{id, lifecycle.epoch()});
     {
       std::lock_guard lock(metrics_mutex);
       ++metrics.notifications_delivered;
       metrics.cursor = id;
-      metrics.duplicates_dropped = lifecycle.duplicates_dropped();
     }
     if (!flush_pending && !stopped) {
       flush_pending = true;
@@ -370,14 +380,18 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
   }
 
   void run(detail::SaveCursor& c) {
-    try {
-      options.cursor_store->save(c.cursor);
-    } catch (const std::exception& e) {
-      log(LogLevel::error, std::string("cursor store save failed: ") + e.what());
-    }
+    save_cursor(c.cursor);
     flush_cursor();
     std::lock_guard lock(metrics_mutex);
     metrics.cursor = c.cursor.id;
+  }
+
+  void save_cursor(const Cursor& cursor) {
+    try {
+      options.cursor_store->save(cursor);
+    } catch (const std::exception& e) {
+      log(LogLevel::error, std::string("cursor store save failed: ") + e.what());
+    }
   }
 
   void flush_cursor() {
@@ -455,9 +469,9 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
   std::array<std::uint64_t, detail::kTimerKinds> timer_generation{};
   asio::steady_timer flush_timer;
   bool flush_pending = false;
+  std::optional<std::uint64_t> delivering;  // the id whose on_notification is running
   std::map<detail::ConnId, std::shared_ptr<detail::WsConnection>> connections;  // at most two
   std::uint64_t token_generation = 0;
-  std::uint64_t refreshes_seen = 0;  // lifecycle.token_refreshes() last copied to metrics
   bool stopped = false;  // strand only
   std::mutex stop_mutex;
   bool stop_complete = false;  // guarded by stop_mutex

@@ -76,6 +76,7 @@ Actions Lifecycle::open_connection(SteadyTime /*now*/) {
   drain_deadline_.reset();
   conn_token_gen_ = token_gen_;
   conn_reauth_ = false;
+  conn_sent_up_to_ = cursor_.value_or(0);
   return {OpenConnection{conn_, *token_, cursor_}};
 }
 
@@ -133,8 +134,12 @@ Actions Lifecycle::handshake_refused(SteadyTime now, ConnId conn, const Handshak
 }
 
 Actions Lifecycle::connected(SteadyTime now, ConnId conn) {
-  if (handover_ && conn == handover_->conn) return handover_event(now, conn, "open", false);
+  if (handover_ && conn == handover_->conn) {
+    ++connects_;
+    return handover_event(now, conn, "open", false);
+  }
   if (conn != conn_ || phase_ != Phase::connecting) return {};
+  if (connects_++ > 0) ++reconnects_;
   phase_ = Phase::open;
   last_activity_ = now;
   pinged_ = false;
@@ -150,9 +155,11 @@ void Lifecycle::activity(SteadyTime now, ConnId conn) {
   }
 }
 
-Actions Lifecycle::deliver(Notification&& n) {
+Actions Lifecycle::deliver(Notification&& n, std::uint64_t& sent_up_to) {
+  const bool first_on_this_connection = n.id > sent_up_to;
+  sent_up_to = std::max(sent_up_to, n.id);
   if (cursor_ && n.id <= *cursor_) {
-    ++duplicates_;
+    if (!first_on_this_connection) ++duplicates_;  // else our other connection had it first
     return {};
   }
   cursor_ = n.id;
@@ -198,7 +205,7 @@ Actions Lifecycle::frame(SteadyTime now, ConnId conn, protocol::DecodeResult dec
     return out;
   }
   if (auto* n = std::get_if<Notification>(&msg)) {
-    return deliver(std::move(*n));
+    return deliver(std::move(*n), conn_sent_up_to_);
   }
   if (auto* c = std::get_if<protocol::CaughtUp>(&msg)) {
     caught_up_at_ = now;
@@ -226,11 +233,13 @@ Actions Lifecycle::closed(SteadyTime now, ConnId conn, std::optional<std::uint16
   if (handover_ && close_code != 4003) {
     // The old connection went first: the new one carries on.
     if (handover_->welcomed) {
-      promote_handover(out, now);
+      promote_handover(out, now, /*caught_up=*/false);
       return out;
     }
     end_connection(out);
+    if (handover_->open) ++reconnects_;  // the application sees reconnecting (below)
     conn_ = handover_->conn;
+    conn_sent_up_to_ = handover_->sent_up_to;
     conn_token_gen_ = handover_->token_gen;
     out.emplace_back(CancelTimer{TimerKind::handover_timeout});
     phase_ = handover_->open ? Phase::open : Phase::connecting;
@@ -327,8 +336,25 @@ Actions Lifecycle::timer(SteadyTime now, TimerKind kind) {
 }
 
 Actions Lifecycle::reconnect_now(SteadyTime now) {
-  if (phase_ == Phase::waiting && not_before_ && now < *not_before_) {
-    return {Log{LogLevel::info, "reconnect requested, but the server asked to wait (Retry-After)"}};
+  if (phase_ == Phase::waiting && retry_after_ && now < retry_after_->until) {
+    // The server asked to wait, but the network changed: its answer may not hold any
+    // more. Come back soon, not at once, and never sooner than an earlier call said.
+    const auto at = now + config_.reconnect_now_within;
+    if (at >= retry_after_->until) {
+      return {Log{LogLevel::info, "reconnect requested; the server's Retry-After ends sooner anyway"}};
+    }
+    backoff_.reset();
+    failures_ = 0;
+    failing_since_.reset();
+    Actions out{Log{LogLevel::info, "reconnect requested after a network change; trying within " +
+                                        std::to_string(config_.reconnect_now_within.count()) +
+                                        " ms despite the server's Retry-After"}};
+    last_delay_ = config_.reconnect_now_within;
+    auto window = std::move(*retry_after_);
+    retry_at(out, at, window.why, window.detail);  // (resets retry_after_)
+    window.until = at;
+    retry_after_ = std::move(window);
+    return out;
   }
   if (phase_ == Phase::waiting) {
     backoff_.reset();
@@ -389,15 +415,20 @@ void Lifecycle::retry_later(Actions& out, SteadyTime now, std::error_code why, s
     fail_permanently(out, code(errc::retries_exhausted), why.message() + (detail.empty() ? "" : " (" + detail + ")"));
     return;
   }
+  if (floor) floor = std::min(*floor, config_.retry_after_max);  // a server cannot park us for years
   auto delay = backoff_.next();
   if (floor) delay = std::max(delay, *floor);
   last_delay_ = delay;
-  retry_at(out, now + delay, why, std::move(detail));
-  if (floor) not_before_ = now + *floor;
+  if (floor) {
+    retry_at(out, now + delay, why, detail);
+    retry_after_ = RetryAfterWindow{now + *floor, why, std::move(detail)};
+  } else {
+    retry_at(out, now + delay, why, std::move(detail));
+  }
 }
 
 void Lifecycle::retry_at(Actions& out, SteadyTime at, std::error_code why, std::string detail) {
-  not_before_.reset();
+  retry_after_.reset();
   end_connection(out);
   if (handover_) drop_handover(out, "the current connection ended");
   phase_ = Phase::waiting;

@@ -56,6 +56,11 @@ struct LifecycleConfig {
   std::chrono::milliseconds reauth_timeout{10'000};
   /// A connection being switched to that is not caught up in this time is abandoned.
   std::chrono::milliseconds handover_timeout{30'000};
+  /// A server's Retry-After longer than this counts as this long.
+  std::chrono::milliseconds retry_after_max{300'000};
+  /// Inside a Retry-After window, reconnect_now() moves the attempt to no later than
+  /// this after the call.
+  std::chrono::milliseconds reconnect_now_within{5'000};
 };
 
 enum class TimerKind { reconnect, token_timeout, liveness, handover, refresh, reauth, handover_timeout };
@@ -159,7 +164,15 @@ class Lifecycle {
   std::optional<std::uint64_t> cursor() const { return cursor_; }
   /// The epoch of the history the cursor belongs to ("" while unknown).
   const std::string& epoch() const { return epoch_; }
+  /// Ids dropped because the same connection had sent them (or the cursor it resumed
+  /// from) already; the overlap of two of our connections during a switch is not counted.
   std::uint64_t duplicates_dropped() const { return duplicates_; }
+  /// Connections that completed their upgrade, switch connections included.
+  std::uint64_t connects() const { return connects_; }
+  /// Connections opened to replace a lost one (after the first; switches are not).
+  std::uint64_t reconnects() const { return reconnects_; }
+  /// Completed make-before-break switches (drain, reconnect_now(), token refresh).
+  std::uint64_t switches() const { return switches_; }
   std::uint32_t attempts() const { return backoff_.attempts(); }
   /// The delay chosen for the pending (or last) reconnect.
   std::chrono::milliseconds last_delay() const { return last_delay_; }
@@ -207,10 +220,12 @@ class Lifecycle {
   Actions start_handover(SteadyTime now, const char* why);
   Actions handover_event(SteadyTime now, ConnId conn, const char* what, bool failed);
   Actions handover_frame(SteadyTime now, protocol::DecodeResult decoded);
-  void promote_handover(Actions& out, SteadyTime now);
+  /// `caught_up`: the new connection said caught_up (else the old one ended first).
+  void promote_handover(Actions& out, SteadyTime now, bool caught_up);
   void drop_handover(Actions& out, const std::string& why, std::uint16_t close_code = 1000);
   void handover_gone(Actions& out, SteadyTime now);  ///< after a failed switch: retry a refresh later
-  Actions deliver(Notification&& n);
+  /// `sent_up_to`: of the connection that carried `n` (see Handover::sent_up_to).
+  Actions deliver(Notification&& n, std::uint64_t& sent_up_to);
   // what a welcome's resume says: gaps, history resets, the epoch (lifecycle_resume.cpp)
   std::optional<GapEvent> reset_gap(const protocol::Welcome& w) const;
   void restart_after_reset(Actions& out, SteadyTime now, GapEvent gap, bool was_handover);
@@ -228,8 +243,12 @@ class Lifecycle {
   /// once, further ones (a server whose epoch keeps changing) wait for the backoff.
   std::uint32_t resets_in_a_row_ = 0;
   std::uint64_t duplicates_ = 0;
+  std::uint64_t connects_ = 0;
+  std::uint64_t reconnects_ = 0;
+  std::uint64_t switches_ = 0;
 
   ConnId conn_ = 0;          ///< the current connection; events of others are stale
+  std::uint64_t conn_sent_up_to_ = 0;  ///< see Handover::sent_up_to
   ConnId last_conn_id_ = 0;  ///< ids are never reused
   std::uint64_t failures_ = 0;  ///< consecutive failed attempts (for max_attempts)
   std::optional<std::string> token_;
@@ -255,7 +274,14 @@ class Lifecycle {
   std::chrono::milliseconds last_delay_{0};
   std::optional<SteadyTime> failing_since_;  ///< start of the current run of failures
   bool ended_stable_ = false;  ///< the connection that just ended had proved stable
-  std::optional<SteadyTime> not_before_;  ///< Retry-After: no attempt before this
+  /// A server's Retry-After in force while waiting: no attempt before `until`, except
+  /// that reconnect_now() brings it to at most reconnect_now_within away.
+  struct RetryAfterWindow {
+    SteadyTime until;
+    std::error_code why;  ///< the refusal, reported again when reconnect_now() moves it
+    std::string detail;
+  };
+  std::optional<RetryAfterWindow> retry_after_;
 
   struct Handover {
     ConnId conn = 0;
@@ -265,6 +291,10 @@ class Lifecycle {
     bool reauth = false;  ///< its server advertised "reauth"
     std::uint64_t token_gen = 0;
     std::optional<SteadyTime> drain_deadline;  ///< a drain announced on it before the switch
+    /// The highest id this connection sent, or the cursor it resumed from: an id at or
+    /// below it that is dropped was sent twice by the server (a duplicate); one above
+    /// it was delivered first by our other connection (overlap, not counted).
+    std::uint64_t sent_up_to = 0;
   };
   std::optional<Handover> handover_;
   bool handover_wants_token_ = false;

@@ -30,6 +30,7 @@ Actions Lifecycle::start_handover(SteadyTime now, const char* why) {
   handover_.emplace();
   handover_->conn = ++last_conn_id_;
   handover_->token_gen = token_gen_;
+  handover_->sent_up_to = cursor_.value_or(0);
   out.emplace_back(Log{LogLevel::info, std::string("opening a new connection to switch to (") + why + ")"});
   out.emplace_back(OpenConnection{handover_->conn, *token_, cursor_});
   out.emplace_back(ArmTimer{TimerKind::handover_timeout, now + config_.handover_timeout});
@@ -89,16 +90,16 @@ Actions Lifecycle::handover_frame(SteadyTime now, protocol::DecodeResult decoded
     handover_gone(out, now);
     return out;
   }
-  if (auto* n = std::get_if<Notification>(&msg)) return deliver(std::move(*n));
+  if (auto* n = std::get_if<Notification>(&msg)) return deliver(std::move(*n), handover_->sent_up_to);
   if (std::holds_alternative<protocol::CaughtUp>(msg)) {
-    promote_handover(out, now);
+    promote_handover(out, now, /*caught_up=*/true);
   } else if (auto* d = std::get_if<protocol::Drain>(&msg)) {
     handover_->drain_deadline = now + d->reconnect_within;
   }
   return out;
 }
 
-void Lifecycle::promote_handover(Actions& out, SteadyTime now) {
+void Lifecycle::promote_handover(Actions& out, SteadyTime now, bool caught_up) {
   if (phase_ == Phase::open || phase_ == Phase::connecting) {
     out.emplace_back(CloseConnection{conn_, 1000, "switched to a new connection"});
   }
@@ -109,6 +110,8 @@ void Lifecycle::promote_handover(Actions& out, SteadyTime now) {
     out.emplace_back(CancelTimer{TimerKind::reauth});
   }
   conn_ = handover_->conn;
+  conn_sent_up_to_ = handover_->sent_up_to;
+  ++switches_;
   if (handover_->token_gen != conn_token_gen_) ++token_refreshes_;
   conn_token_gen_ = handover_->token_gen;
   conn_reauth_ = handover_->reauth;
@@ -117,7 +120,8 @@ void Lifecycle::promote_handover(Actions& out, SteadyTime now) {
   handover_.reset();
   phase_ = Phase::open;
   welcomed_ = true;
-  caught_up_at_ = now;
+  // Stable (backoff forgiveness) counts from the new connection's own caught_up.
+  caught_up_at_ = caught_up ? std::optional<SteadyTime>{now} : std::nullopt;
   drain_deadline_.reset();
   if (new_drain && *new_drain > now) {  // the new server is draining too: move on again
     drain_deadline_ = new_drain;

@@ -1,5 +1,6 @@
 #include "transport/ws_connection.hpp"
 
+#include <algorithm>
 #include <deque>
 
 #include <boost/asio/ip/tcp.hpp>
@@ -23,12 +24,15 @@ using tcp = asio::ip::tcp;
 
 constexpr auto kCloseTimeout = std::chrono::seconds{2};
 
+// Delay-seconds of any length; a huge value saturates (the lifecycle clamps it to
+// ClientOptions::retry_after_max), so it neither overflows nor is ignored.
 std::optional<std::chrono::seconds> parse_retry_after(std::string_view v) {
-  if (v.empty() || v.size() > 9) return std::nullopt;
+  constexpr std::int64_t kSaturated = 999'999'999;
+  if (v.empty()) return std::nullopt;
   std::int64_t s = 0;
   for (char c : v) {
     if (c < '0' || c > '9') return std::nullopt;  // HTTP-dates are not used by our servers
-    s = s * 10 + (c - '0');
+    s = std::min(kSaturated, s * 10 + (c - '0'));
   }
   return std::chrono::seconds{s};
 }

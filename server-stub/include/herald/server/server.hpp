@@ -13,8 +13,9 @@
 //   server.stop();                                 // or let the destructor do it
 //
 // Thread safety: distinct objects: safe. Shared objects: start(), stop(), publish(),
-// issue_token(), revoke(), drain(), draining(), wait_drained(), port() and
-// connection_count() may be called from any thread, concurrently. The server runs all
+// issue_token(), revoke(), drain(), draining(), wait_drained(), port(),
+// connection_count() and wait_connection_count() may be called from any thread,
+// concurrently. The server runs all
 // network I/O on one thread of its own.
 //
 // Rolling deploys (what herald-server does on SIGTERM):
@@ -127,6 +128,10 @@ class Server {
 
   /// Authenticated WebSocket connections currently open (after welcome, until close).
   std::size_t connection_count() const;
+  /// Blocks until connection_count() == n (true) or `timeout` passed (false). Woken by
+  /// every change of the count, so a test waiting for it does not spin. Not from a
+  /// callback running on the server's I/O thread.
+  bool wait_connection_count(std::size_t n, std::chrono::milliseconds timeout) const;
 
   /// Revokes every token of `user_id` issued until now: the revoke instant is stored
   /// (survives restarts), the user's live streams get an `error` (token_revoked) and
