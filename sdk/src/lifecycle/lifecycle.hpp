@@ -132,6 +132,23 @@ struct HandshakeRefusal {
   std::optional<std::chrono::seconds> retry_after;  ///< Retry-After header
 };
 
+/// The connection being switched to (make-before-break) while it catches up. At
+/// namespace scope, not nested in Lifecycle: clang 14 cannot default-construct a nested
+/// struct with default member initialisers inside std::optional of its enclosing class.
+struct HandoverConnection {
+  ConnId conn = 0;
+  bool open = false;
+  bool welcomed = false;
+  std::uint32_t heartbeat_s = 25;
+  bool reauth = false;  ///< its server advertised "reauth"
+  std::uint64_t token_gen = 0;
+  std::optional<SteadyTime> drain_deadline;  ///< a drain announced on it before the switch
+  /// The highest id this connection sent, or the cursor it resumed from: an id at or
+  /// below it that is dropped was sent twice by the server (a duplicate); one above
+  /// it was delivered first by our other connection (overlap, not counted).
+  std::uint64_t sent_up_to = 0;
+};
+
 class Lifecycle {
  public:
   /// `cursor`: what the application's CursorStore holds (nullopt: a new device).
@@ -283,19 +300,7 @@ class Lifecycle {
   };
   std::optional<RetryAfterWindow> retry_after_;
 
-  struct Handover {
-    ConnId conn = 0;
-    bool open = false;
-    bool welcomed = false;
-    std::uint32_t heartbeat_s = 25;
-    bool reauth = false;  ///< its server advertised "reauth"
-    std::uint64_t token_gen = 0;
-    std::optional<SteadyTime> drain_deadline;  ///< a drain announced on it before the switch
-    /// The highest id this connection sent, or the cursor it resumed from: an id at or
-    /// below it that is dropped was sent twice by the server (a duplicate); one above
-    /// it was delivered first by our other connection (overlap, not counted).
-    std::uint64_t sent_up_to = 0;
-  };
+  using Handover = HandoverConnection;
   std::optional<Handover> handover_;
   bool handover_wants_token_ = false;
   const char* move_reason_ = "";  ///< why the handover waiting for a token was wanted
