@@ -160,6 +160,31 @@ TEST(ResumeReset, AResetSeenByAHandoverConnectionReplacesBothConnections) {
   EXPECT_THAT(names(h.frame(new_conn, notification_json(1))), IsEmpty());
 }
 
+// A switch connection's welcome carries the head read when it opened; meanwhile the old
+// connection may deliver newer ids. That head below the (newer) cursor is no reset.
+TEST(ResumeReset, ASwitchWelcomedWithAHeadOlderThanWhatTheOldConnectionDeliveredSinceIsNoReset) {
+  LifecycleHarness h(10, {}, "e-1");
+  opened(h);
+  h.frame(welcome_json("ok", 25, std::nullopt, 10, "e-1"));
+  h.frame(caught_up_json(10));
+  const auto old_conn = h.conn();
+  h.reconnect_now();
+  const auto new_conn = h.conn();
+  EXPECT_EQ(h.last_open()->last_seen_id, 10u);
+  h.connected(new_conn);
+  EXPECT_THAT(delivered(h.frame(old_conn, notification_json(11))), ElementsAre(11u));
+  EXPECT_THAT(delivered(h.frame(old_conn, notification_json(12))), ElementsAre(12u));
+  const auto welcome = h.frame(new_conn, welcome_json("ok", 25, 11, 10, "e-1"));
+  EXPECT_EQ(count<detail::ReportGap>(welcome), 0u) << "a false reset would replay the whole stream";
+  EXPECT_EQ(count<detail::CloseConnection>(welcome), 0u);
+  EXPECT_THAT(names(h.frame(new_conn, notification_json(11))), IsEmpty());
+  EXPECT_THAT(names(h.frame(new_conn, notification_json(12))), IsEmpty());
+  h.frame(new_conn, caught_up_json(12));
+  EXPECT_FALSE(h.lifecycle().handover_conn()) << "switched";
+  EXPECT_THAT(delivered(h.frame(new_conn, notification_json(13))), ElementsAre(13u));
+  EXPECT_EQ(h.lifecycle().cursor(), 13u);
+}
+
 TEST(ResumeReset, ARetentionGapSaysSoAndCarriesTheMissedCountWhenTheServerGivesIt) {
   LifecycleHarness h(10, {}, "e-1");
   opened(h);

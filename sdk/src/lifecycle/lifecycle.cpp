@@ -182,7 +182,7 @@ Actions Lifecycle::frame(SteadyTime now, ConnId conn, protocol::DecodeResult dec
   auto& msg = decoded.message;
   if (auto* w = std::get_if<protocol::Welcome>(&msg)) {
     if (welcomed_) return {Log{LogLevel::warn, "ignoring a second welcome"}};
-    if (auto gap = reset_gap(*w)) {
+    if (auto gap = reset_gap(*w, conn_sent_up_to_)) {  // (before the welcome: the cursor it resumed from)
       restart_after_reset(out, now, std::move(*gap), /*was_handover=*/false);
       return out;
     }

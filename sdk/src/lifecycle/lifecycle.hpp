@@ -244,7 +244,8 @@ class Lifecycle {
   /// `sent_up_to`: of the connection that carried `n` (see Handover::sent_up_to).
   Actions deliver(Notification&& n, std::uint64_t& sent_up_to);
   // what a welcome's resume says: gaps, history resets, the epoch (lifecycle_resume.cpp)
-  std::optional<GapEvent> reset_gap(const protocol::Welcome& w) const;
+  /// `resumed_from`: the cursor the welcomed connection sent (its Herald-Last-Seen-Id).
+  std::optional<GapEvent> reset_gap(const protocol::Welcome& w, std::uint64_t resumed_from) const;
   void restart_after_reset(Actions& out, SteadyTime now, GapEvent gap, bool was_handover);
   void adopt_resume(Actions& out, const protocol::Welcome& w);
   static GapEvent retention_gap(const protocol::Welcome& w, std::optional<std::uint64_t> cursor);

@@ -74,7 +74,7 @@ Actions Lifecycle::handover_frame(SteadyTime now, protocol::DecodeResult decoded
   }
   auto& msg = decoded.message;
   if (auto* w = std::get_if<protocol::Welcome>(&msg)) {
-    if (auto gap = reset_gap(*w)) {
+    if (auto gap = reset_gap(*w, handover_->sent_up_to)) {  // (before the welcome: the cursor it resumed from)
       restart_after_reset(out, now, std::move(*gap), /*was_handover=*/true);
       return out;
     }

@@ -31,10 +31,13 @@ GapEvent Lifecycle::retention_gap(const protocol::Welcome& w, std::optional<std:
   return g;
 }
 
-std::optional<GapEvent> Lifecycle::reset_gap(const protocol::Welcome& w) const {
+std::optional<GapEvent> Lifecycle::reset_gap(const protocol::Welcome& w, std::uint64_t resumed_from) const {
   if (!cursor_) return std::nullopt;  // a new device: nothing to compare
   const bool epoch_changed = !w.epoch.empty() && !epoch_.empty() && w.epoch != epoch_;
-  const bool behind = w.head_id && *w.head_id < *cursor_;
+  // Against the cursor this connection resumed from, not the current one: while a
+  // switch connection is being welcomed, the old connection may already have delivered
+  // ids published after the new one's head was read.
+  const bool behind = w.head_id && *w.head_id < resumed_from;
   if (!epoch_changed && !behind) return std::nullopt;
   GapEvent g;
   g.reason = GapReason::reset;
