@@ -45,10 +45,10 @@ class HttpConnectOp : boost::asio::coroutine {
     BOOST_ASIO_CORO_REENTER(*this) {
       BOOST_ASIO_CORO_YIELD boost::asio::async_write(stream_, boost::asio::buffer(state_->request), std::move(self));
       state_->wipe_request();
-      if (ec) return fail(self, proxy_io_error("sending the CONNECT request", ec));
+      if (ec) return complete_with(self, proxy_io_error("sending the CONNECT request", ec));
       while ((state_->wanted = connect_header_bytes_wanted(state_->header)) > 0) {
         if (state_->header.size() + state_->wanted > kMaxConnectResponseHeader) {
-          return fail(self, ProxyError{errc::proxy_failed, "the proxy's answer to CONNECT exceeds " +
+          return complete_with(self, ProxyError{errc::proxy_failed, "the proxy's answer to CONNECT exceeds " +
                                                                std::to_string(kMaxConnectResponseHeader) + " bytes"});
         }
         state_->header.resize(state_->header.size() + state_->wanted);
@@ -57,9 +57,9 @@ class HttpConnectOp : boost::asio::coroutine {
             boost::asio::buffer(state_->header.data() + state_->header.size() - state_->wanted, state_->wanted),
             std::move(self));
         state_->header.resize(state_->header.size() - state_->wanted + bytes);
-        if (ec) return fail(self, proxy_io_error("reading the answer to CONNECT", ec));
+        if (ec) return complete_with(self, proxy_io_error("reading the answer to CONNECT", ec));
       }
-      if (auto error = check_connect_response(state_->header)) return fail(self, std::move(*error));
+      if (auto error = check_connect_response(state_->header)) return complete_with(self, std::move(*error));
       self.complete(std::error_code{}, std::string{});
     }
   }
@@ -75,11 +75,6 @@ class HttpConnectOp : boost::asio::coroutine {
     }
     ~State() { wipe_request(); }
   };
-
-  template <class Self>
-  void fail(Self& self, ProxyError error) {
-    self.complete(make_error_code(error.code), std::move(error.detail));
-  }
 
   Stream& stream_;
   std::unique_ptr<State> state_;  // stable addresses for the buffers while the op moves

@@ -4,6 +4,7 @@
 
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include <boost/system/error_code.hpp>
 
@@ -19,5 +20,12 @@ struct ProxyError {
 /// proxy_failed for an I/O error while `step` ("reading the CONNECT answer"): names a
 /// close by the proxy and the caller's deadline (beast::error::timeout) in words.
 ProxyError proxy_io_error(std::string_view step, const boost::system::error_code& ec);
+
+/// Ends a composed proxy exchange (async_compose's `self`) with `error`: the completion
+/// signature of every tunnel operation is void(std::error_code, std::string detail).
+template <class Self>
+void complete_with(Self& self, ProxyError error) {
+  self.complete(make_error_code(error.code), std::move(error.detail));
+}
 
 }  // namespace herald::detail

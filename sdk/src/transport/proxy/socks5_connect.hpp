@@ -51,44 +51,44 @@ class Socks5ConnectOp : boost::asio::coroutine {
     BOOST_ASIO_CORO_REENTER(*this) {
       s.out = socks5_greeting(s.credentials.has_value());
       BOOST_ASIO_CORO_YIELD boost::asio::async_write(stream_, boost::asio::buffer(s.out), std::move(self));
-      if (ec) return fail(self, proxy_io_error("sending the SOCKS5 greeting", ec));
+      if (ec) return complete_with(self, proxy_io_error("sending the SOCKS5 greeting", ec));
       s.in.assign(2, 0);
       BOOST_ASIO_CORO_YIELD boost::asio::async_read(stream_, boost::asio::buffer(s.in), std::move(self));
-      if (ec) return fail(self, proxy_io_error("reading the SOCKS5 method selection", ec));
+      if (ec) return complete_with(self, proxy_io_error("reading the SOCKS5 method selection", ec));
       {
         auto method = decode_socks5_method(s.in, s.credentials.has_value());
-        if (auto* error = std::get_if<ProxyError>(&method)) return fail(self, std::move(*error));
+        if (auto* error = std::get_if<ProxyError>(&method)) return complete_with(self, std::move(*error));
         s.method = std::get<Socks5Method>(method);
       }
       if (s.method == Socks5Method::username_password) {
         {
           auto request = socks5_auth_request(*s.credentials);
-          if (auto* error = std::get_if<ProxyError>(&request)) return fail(self, std::move(*error));
+          if (auto* error = std::get_if<ProxyError>(&request)) return complete_with(self, std::move(*error));
           s.out = std::move(std::get<Bytes>(request));
         }
         BOOST_ASIO_CORO_YIELD boost::asio::async_write(stream_, boost::asio::buffer(s.out), std::move(self));
         s.wipe_out();
-        if (ec) return fail(self, proxy_io_error("sending the SOCKS5 credentials", ec));
+        if (ec) return complete_with(self, proxy_io_error("sending the SOCKS5 credentials", ec));
         s.in.assign(2, 0);
         BOOST_ASIO_CORO_YIELD boost::asio::async_read(stream_, boost::asio::buffer(s.in), std::move(self));
-        if (ec) return fail(self, proxy_io_error("reading the SOCKS5 authentication status", ec));
-        if (auto error = decode_socks5_auth_reply(s.in)) return fail(self, std::move(*error));
+        if (ec) return complete_with(self, proxy_io_error("reading the SOCKS5 authentication status", ec));
+        if (auto error = decode_socks5_auth_reply(s.in)) return complete_with(self, std::move(*error));
       }
       {
         auto request = socks5_connect_request(s.host, s.port);
-        if (auto* error = std::get_if<ProxyError>(&request)) return fail(self, std::move(*error));
+        if (auto* error = std::get_if<ProxyError>(&request)) return complete_with(self, std::move(*error));
         s.out = std::move(std::get<Bytes>(request));
       }
       BOOST_ASIO_CORO_YIELD boost::asio::async_write(stream_, boost::asio::buffer(s.out), std::move(self));
-      if (ec) return fail(self, proxy_io_error("sending the SOCKS5 CONNECT request", ec));
+      if (ec) return complete_with(self, proxy_io_error("sending the SOCKS5 CONNECT request", ec));
       s.in.clear();
       for (;;) {
         {
           auto decoded = decode_socks5_reply(s.in);
-          if (auto* error = std::get_if<ProxyError>(&decoded)) return fail(self, std::move(*error));
+          if (auto* error = std::get_if<ProxyError>(&decoded)) return complete_with(self, std::move(*error));
           if (auto* reply = std::get_if<Socks5Reply>(&decoded)) {
             if (reply->code != 0) {
-              return fail(self, ProxyError{errc::proxy_failed,
+              return complete_with(self, ProxyError{errc::proxy_failed,
                                            "the SOCKS5 proxy refused the tunnel: " + socks5_reply_text(reply->code)});
             }
             break;
@@ -98,7 +98,7 @@ class Socks5ConnectOp : boost::asio::coroutine {
         }
         BOOST_ASIO_CORO_YIELD boost::asio::async_read(
             stream_, boost::asio::buffer(s.in.data() + s.have, s.in.size() - s.have), std::move(self));
-        if (ec) return fail(self, proxy_io_error("reading the SOCKS5 CONNECT reply", ec));
+        if (ec) return complete_with(self, proxy_io_error("reading the SOCKS5 CONNECT reply", ec));
       }
       self.complete(std::error_code{}, std::string{});
     }
@@ -119,11 +119,6 @@ class Socks5ConnectOp : boost::asio::coroutine {
       if (credentials) std::fill(credentials->password.begin(), credentials->password.end(), '\0');
     }
   };
-
-  template <class Self>
-  void fail(Self& self, ProxyError error) {
-    self.complete(make_error_code(error.code), std::move(error.detail));
-  }
 
   Stream& stream_;
   std::unique_ptr<State> state_;  // stable addresses for the buffers while the op moves
