@@ -80,6 +80,9 @@ TEST_F(Drain, SwitchesAreNeitherReconnectsNorDuplicates) {
     ASSERT_TRUE(eventually([&] { return client.metrics().switches == i; })) << "switch " << i;
   }
   ASSERT_TRUE(rec.wait_ids(published.size()));
+  // A notification counts as delivered once its callback has returned, which can be a
+  // moment after the recorder saw it; stop() waits for the callback in progress.
+  client.stop();
   EXPECT_EQ(rec.ids(), published);
   const auto m = client.metrics();
   EXPECT_EQ(m.switches, kSwitches);
