@@ -30,7 +30,7 @@ std::unique_ptr<RunningProxy> start(
     const auto log = dir->path() / (name + ".log");
     auto process = std::make_unique<DaemonProcess>(argv, log);
     if (wait_until_listening(port, *process, kStartTimeout)) {
-      return std::make_unique<RunningProxy>(std::move(dir), std::move(process), port);
+      return std::make_unique<RunningProxy>(std::move(dir), std::move(process), port, argv);
     }
     process->stop();
     logs += "--- attempt " + std::to_string(attempt + 1) + " on port " + std::to_string(port) + ":\n" + read_file(log);
@@ -40,8 +40,15 @@ std::unique_ptr<RunningProxy> start(
 
 }  // namespace
 
-RunningProxy::RunningProxy(std::unique_ptr<TempDir> dir, std::unique_ptr<DaemonProcess> process, std::uint16_t port)
-    : dir_(std::move(dir)), process_(std::move(process)), port_(port) {}
+RunningProxy::RunningProxy(std::unique_ptr<TempDir> dir, std::unique_ptr<DaemonProcess> process, std::uint16_t port,
+                           std::vector<std::string> argv)
+    : dir_(std::move(dir)), process_(std::move(process)), port_(port), argv_(std::move(argv)) {}
+
+bool RunningProxy::restart() {
+  process_->stop();
+  process_ = std::make_unique<DaemonProcess>(argv_, dir_->path() / "restarted.log");
+  return wait_until_listening(port_, *process_, kStartTimeout);
+}
 
 std::string RunningProxy::log() const {
   std::string out;

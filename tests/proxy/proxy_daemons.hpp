@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "proxy/daemon_process.hpp"
 
@@ -14,16 +15,21 @@ namespace herald::test {
 
 class RunningProxy {
  public:
-  RunningProxy(std::unique_ptr<TempDir> dir, std::unique_ptr<DaemonProcess> process, std::uint16_t port);
+  RunningProxy(std::unique_ptr<TempDir> dir, std::unique_ptr<DaemonProcess> process, std::uint16_t port,
+               std::vector<std::string> argv);
   std::uint16_t port() const { return port_; }
   std::string log() const;
   /// Stops the daemon now (the destructor does it otherwise).
   void stop() { process_->stop(); }
+  /// Starts it again with the same config on the same port; false if it does not come
+  /// up within a bounded time (the port was taken meanwhile, say).
+  bool restart();
 
  private:
   std::unique_ptr<TempDir> dir_;  // outlives the process (declared first)
   std::unique_ptr<DaemonProcess> process_;
   std::uint16_t port_;
+  std::vector<std::string> argv_;
 };
 
 /// The binary's path, or nullopt when the package is not installed.

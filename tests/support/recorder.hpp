@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -61,6 +62,20 @@ class Recorder {
   }
   bool wait_state(State s, std::size_t nth = 1) {
     return wait([&] { return count_state_locked(s) >= nth; });
+  }
+  /// The first state event whose reason is `reason`, waited for (bounded).
+  std::optional<StateEvent> wait_reason(std::error_code reason) {
+    std::optional<StateEvent> found;
+    wait([&] {
+      for (const auto& e : states_) {
+        if (e.reason == reason) {
+          found = e;
+          return true;
+        }
+      }
+      return false;
+    });
+    return found;
   }
 
   std::vector<std::uint64_t> ids() const {

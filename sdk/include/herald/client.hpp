@@ -39,6 +39,7 @@
 #include "herald/cursor_store.hpp"
 #include "herald/error.hpp"
 #include "herald/notification.hpp"
+#include "herald/proxy.hpp"
 #include "herald/tls.hpp"
 #include "herald/token_provider.hpp"
 
@@ -118,7 +119,9 @@ struct ClientOptions {
   /// Minimum level passed to `logger`. Default: info.
   LogLevel log_level = LogLevel::info;
 
-  /// Timeout of TCP connect, TLS handshake and WebSocket upgrade, each. Default 10 s.
+  /// Deadline of one connection attempt, from name resolution to the end of the
+  /// WebSocket upgrade (TCP connect, the proxy tunnel and the TLS handshakes included).
+  /// Must be positive. Default 10 s.
   std::chrono::milliseconds connect_timeout{10'000};
   /// Timeout of one TokenProvider::fetch. Default 30 s.
   std::chrono::milliseconds token_timeout{30'000};
@@ -147,6 +150,15 @@ struct ClientOptions {
   /// constructor (std::invalid_argument naming the field, e.g. "ClientOptions.tls.pins").
   /// Ignored for ws://. Default: the system's trust store, TLS 1.2+. See herald/tls.hpp.
   TlsOptions tls;
+  /// The proxy that carries the connection: HTTP CONNECT through an http:// or
+  /// https:// proxy (Basic credentials from the URL's user info), or SOCKS5. Validated
+  /// by the constructor (std::invalid_argument naming the field, never quoting the URL).
+  /// Nothing is read from the environment unless the application asks for it:
+  /// `proxy = ProxyOptions::from_environment()`. An https:// proxy's certificate is
+  /// verified against its own host name with the trust of `tls` (system store, CA
+  /// file, directory or PEM, verifier); `tls.pins` and the client certificate are for
+  /// the stream server only. Default: none (connect directly). See herald/proxy.hpp.
+  ProxyOptions proxy;
   /// How often buffered cursor writes are flushed. Default 1 s.
   std::chrono::milliseconds cursor_flush_interval{1'000};
   /// A server's Retry-After (429/503) is a floor for the next attempt, but never more

@@ -9,6 +9,7 @@
 #include <stdexcept>
 #include <thread>
 #include <utility>
+#include <variant>
 
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/executor_work_guard.hpp>
@@ -20,6 +21,7 @@
 #include "lifecycle/lifecycle.hpp"
 #include "protocol/codec.hpp"
 #include "token/jwt_claims.hpp"
+#include "transport/proxy/proxy_selection.hpp"
 #include "transport/tls_context.hpp"
 #include "transport/url.hpp"
 #include "transport/ws_connection.hpp"
@@ -56,6 +58,11 @@ ClientOptions validated(ClientOptions o) {
   std::string error;
   if (!detail::parse_stream_url(o.url, error)) throw std::invalid_argument("ClientOptions.url: " + error);
   if (o.connect_timeout.count() <= 0) throw std::invalid_argument("ClientOptions.connect_timeout must be positive");
+  try {
+    detail::check_proxy_options(o.proxy);
+  } catch (const std::invalid_argument& e) {
+    throw std::invalid_argument(std::string("ClientOptions.proxy: ") + e.what());
+  }
   if (o.token_timeout.count() <= 0) throw std::invalid_argument("ClientOptions.token_timeout must be positive");
   if (o.backoff_initial.count() <= 0) throw std::invalid_argument("ClientOptions.backoff_initial must be positive");
   if (o.backoff_max < o.backoff_initial) throw std::invalid_argument("ClientOptions.backoff_max must be >= backoff_initial");
@@ -96,6 +103,25 @@ detail::StreamUrl stream_url(const std::string& u) {
   return *detail::parse_stream_url(u, error);  // validated() already checked it
 }
 
+// The proxy of `url`, if any. An https:// proxy gets a TLS context of its own: the
+// application's trust, but neither the stream server's pins nor its client certificate.
+std::optional<detail::ProxyRoute> proxy_route(const ClientOptions& o, const detail::StreamUrl& url) {
+  auto choice = detail::select_proxy(o.proxy, url);
+  auto* endpoint = std::get_if<detail::ProxyEndpoint>(&choice);
+  if (!endpoint) return std::nullopt;  // direct (validated() refused an invalid option)
+  detail::ProxyRoute route{std::move(*endpoint), nullptr};
+  if (route.endpoint.kind == detail::ProxyKind::https) {
+    TlsOptions trust = o.tls;
+    trust.pins.clear();
+    trust.client_cert_file.clear();
+    trust.client_cert_pem.clear();
+    trust.client_key_file.clear();
+    trust.client_key_pem.clear();
+    route.tls = detail::TlsClientContext::create(trust);
+  }
+  return route;
+}
+
 }  // namespace
 
 struct Client::Impl : std::enable_shared_from_this<Impl> {
@@ -113,6 +139,7 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
     // Only wss:// needs a TLS context; creating one costs milliseconds in OpenSSL 3,
     // which adds up for a process that runs thousands of plain clients.
     if (url.tls) tls = detail::TlsClientContext::create(options.tls);  // throws naming the field
+    proxy = proxy_route(options, url);
     metrics.cursor = lifecycle.cursor();
   }
 
@@ -287,9 +314,10 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
       }
     };
     detail::ConnectionSettings settings{options.connect_timeout, options.max_frame_bytes};
-    auto connection = detail::WsConnection::create(strand, tls, std::move(ev), settings);
+    auto connection = detail::WsConnection::create(strand, tls, proxy, std::move(ev), settings);
     connections[id] = connection;
-    log(LogLevel::debug, "connecting to " + url.host + ":" + url.port + url.target);
+    log(LogLevel::debug, "connecting to " + url.host + ":" + url.port + url.target +
+                             (proxy ? " via proxy " + detail::describe(proxy->endpoint) : std::string()));
     connection->open(url, open.token, open.last_seen_id);
   }
 
@@ -462,6 +490,7 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
   std::thread thread;
   Strand strand;
   std::shared_ptr<detail::TlsClientContext> tls;  // wss:// only; shared with the connections
+  std::optional<detail::ProxyRoute> proxy;         // the URL's proxy, if any
   detail::StreamUrl url;
   detail::Lifecycle lifecycle;
   detail::protocol::Decoder decoder;

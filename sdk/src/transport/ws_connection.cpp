@@ -2,15 +2,21 @@
 
 #include <algorithm>
 #include <deque>
+#include <stdexcept>
+#include <type_traits>
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket.hpp>
 #include <boost/beast/websocket/ssl.hpp>
 
 #include "protocol/messages.hpp"
+#include "transport/proxy/http_connect.hpp"
+#include "transport/proxy/socks5_connect.hpp"
+#include "transport/stream_layers.hpp"
 #include "transport/tls_context.hpp"
 
 namespace herald::detail {
@@ -37,22 +43,40 @@ std::optional<std::chrono::seconds> parse_retry_after(std::string_view v) {
   return std::chrono::seconds{s};
 }
 
-// Plain and TLS connections differ only in the layers below the WebSocket and in the
-// TLS handshake step; everything else is shared through this template.
-using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+// Which step of a connection attempt is running: named in a timeout's detail, and a
+// failure in a proxy step is a proxy_failed.
+enum class Step { resolving_target, resolving, connecting, proxy_tls, tunnelling, tls, upgrading, open };
 
-template <class NextLayer>
-class Session final : public WsConnection, public std::enable_shared_from_this<Session<NextLayer>> {
+const char* describe(Step s) {
+  switch (s) {
+    case Step::resolving_target: return "resolving the server's name for the SOCKS5 proxy";
+    case Step::resolving: return "resolving the name";
+    case Step::connecting: return "connecting";
+    case Step::proxy_tls: return "in the TLS handshake with the proxy";
+    case Step::tunnelling: return "opening the tunnel through the proxy";
+    case Step::tls: return "in the TLS handshake";
+    case Step::upgrading: return "in the WebSocket upgrade";
+    case Step::open: return "open";
+  }
+  return "connecting";
+}
+
+// Every connection is this template over its layers (see stream_layers.hpp): plain or
+// TLS to the server, and with or without TLS to an https:// proxy around the tunnel.
+template <bool ProxyTls, bool TargetTls>
+class Session final : public WsConnection, public std::enable_shared_from_this<Session<ProxyTls, TargetTls>> {
+  using Layers = StreamLayers<ProxyTls, TargetTls>;
+
  public:
-  static constexpr bool kTls = std::is_same_v<NextLayer, TlsStream>;
-
   // `tls` is null for ws://; for wss:// the session shares it (it may outlive the client).
-  template <class... Args>
-  Session(const asio::any_io_executor& ex, std::shared_ptr<TlsClientContext> tls, ConnectionEvents events,
-          ConnectionSettings settings, Args&&... args)
+  Session(const asio::any_io_executor& ex, std::shared_ptr<TlsClientContext> tls, std::optional<ProxyRoute> proxy,
+          ConnectionEvents events, ConnectionSettings settings)
       : tls_(std::move(tls)),
+        proxy_(std::move(proxy)),
         resolver_(ex),
-        ws_(std::forward<Args>(args)...),
+        deadline_(ex),
+        ws_(Layers::make(ex, proxy_ && proxy_->tls ? &proxy_->tls->context() : nullptr,
+                         tls_ ? &tls_->context() : nullptr)),
         events_(std::move(events)),
         settings_(settings) {}
 
@@ -61,11 +85,21 @@ class Session final : public WsConnection, public std::enable_shared_from_this<S
     // The token lives only in this header (never in the URL or a log line).
     authorization_ = "Bearer " + token;
     if (last_seen_id) last_seen_ = std::to_string(*last_seen_id);
-    beast::get_lowest_layer(ws_).expires_after(settings_.connect_timeout);
-    resolver_.async_resolve(url_.host, url_.port,
-                            [self = this->shared_from_this()](beast::error_code ec, tcp::resolver::results_type r) {
-                              self->on_resolve(ec, std::move(r));
-                            });
+    deadline_.expires_after(settings_.connect_timeout);
+    deadline_.async_wait([self = this->shared_from_this()](beast::error_code ec) {
+      if (!ec) self->attempt_timed_out();
+    });
+    tunnel_host_ = url_.host;
+    if (proxy_ && proxy_->endpoint.name_resolution == TargetNameResolution::local && !is_ip_literal(url_.host)) {
+      // socks5:// (curl's meaning): the client resolves, the proxy gets an address.
+      step_ = Step::resolving_target;
+      resolver_.async_resolve(url_.host, url_.port,
+                              [self = this->shared_from_this()](beast::error_code ec, tcp::resolver::results_type r) {
+                                self->on_target_resolved(ec, r);
+                              });
+      return;
+    }
+    resolve_first_hop();
   }
 
   void close(std::uint16_t code, std::string reason) override {
@@ -106,6 +140,7 @@ class Session final : public WsConnection, public std::enable_shared_from_this<S
 
   void abort() override {
     resolver_.cancel();
+    deadline_.cancel();
     beast::error_code ignored;
     beast::get_lowest_layer(ws_).socket().shutdown(tcp::socket::shutdown_both, ignored);
     beast::get_lowest_layer(ws_).close();
@@ -114,30 +149,126 @@ class Session final : public WsConnection, public std::enable_shared_from_this<S
   void detach() override { detached_ = true; }
 
  private:
-  void on_resolve(beast::error_code ec, const tcp::resolver::results_type& results) {
+  void attempt_timed_out() {
+    if (step_ == Step::open) return;
+    fail(step_errc(), std::string("timed out after ") + std::to_string(settings_.connect_timeout.count()) + " ms " +
+                          describe(step_) + " (ClientOptions::connect_timeout)" + via_proxy());
+  }
+
+  // A failure before the tunnel is up is the proxy's when there is one.
+  errc step_errc() const {
+    const bool proxy_step = step_ == Step::resolving || step_ == Step::connecting || step_ == Step::proxy_tls ||
+                            step_ == Step::tunnelling;
+    return proxy_ && proxy_step ? errc::proxy_failed : errc::connect_failed;
+  }
+
+  std::string via_proxy() const { return proxy_ ? " via proxy " + detail::describe(proxy_->endpoint) : ""; }
+
+  void on_target_resolved(beast::error_code ec, const tcp::resolver::results_type& results) {
     if (ec) return fail(errc::connect_failed, "resolve " + url_.host + ": " + ec.message());
+    // An IPv4 address when there is one: SOCKS5 proxies commonly have no IPv6 route.
+    auto chosen = results.begin();
+    for (auto it = results.begin(); it != results.end(); ++it) {
+      if (it->endpoint().address().is_v4()) {
+        chosen = it;
+        break;
+      }
+    }
+    tunnel_host_ = chosen->endpoint().address().to_string();
+    resolve_first_hop();
+  }
+
+  // The first hop is the proxy when there is one, else the server.
+  void resolve_first_hop() {
+    step_ = Step::resolving;
+    const std::string host = proxy_ ? proxy_->endpoint.host : url_.host;
+    const std::string port = proxy_ ? std::to_string(proxy_->endpoint.port) : url_.port;
+    resolver_.async_resolve(host, port,
+                            [self = this->shared_from_this()](beast::error_code ec, tcp::resolver::results_type r) {
+                              self->on_resolve(ec, r);
+                            });
+  }
+
+  std::string first_hop() const {
+    return proxy_ ? host_port(proxy_->endpoint.host, proxy_->endpoint.port) : url_.host + ":" + url_.port;
+  }
+
+  void on_resolve(beast::error_code ec, const tcp::resolver::results_type& results) {
+    if (ec) return fail(step_errc(), "resolve " + (proxy_ ? proxy_->endpoint.host : url_.host) + ": " + ec.message() + via_proxy());
+    step_ = Step::connecting;
     beast::get_lowest_layer(ws_).async_connect(
         results, [self = this->shared_from_this()](beast::error_code e, const tcp::endpoint&) { self->on_connect(e); });
   }
 
   void on_connect(beast::error_code ec) {
-    if (ec) return fail(errc::connect_failed, "connect " + url_.host + ":" + url_.port + ": " + ec.message());
-    if constexpr (kTls) {
-      SSL* ssl = ws_.next_layer().native_handle();
+    if (ec) return fail(step_errc(), "connect " + first_hop() + ": " + ec.message() + via_proxy());
+    if constexpr (ProxyTls) {
+      step_ = Step::proxy_tls;
+      auto& layer = Layers::proxy_tls(ws_.next_layer());
+      proxy_check_.host = proxy_->endpoint.host;
+      const auto port = std::to_string(proxy_->endpoint.port);
+      if (auto failure = proxy_->tls->prepare(layer.native_handle(), proxy_check_, port)) {
+        return fail(failure->code, "TLS to the proxy: " + failure->detail + via_proxy());
+      }
+      layer.async_handshake(asio::ssl::stream_base::client,
+                            [self = this->shared_from_this()](beast::error_code e) { self->on_proxy_tls(e); });
+    } else if (proxy_) {
+      open_tunnel();
+    } else {
+      start_target_tls();
+    }
+  }
+
+  void on_proxy_tls(beast::error_code ec) {
+    if constexpr (ProxyTls) {
+      if (ec) return fail_proxy_tls(ec);
+      if (auto failure = proxy_->tls->check_established(Layers::proxy_tls(ws_.next_layer()).native_handle(),
+                                                         proxy_check_)) {
+        return fail(failure->code, "TLS to the proxy: " + failure->detail + via_proxy());
+      }
+      open_tunnel();
+    }
+  }
+
+  void fail_proxy_tls(beast::error_code ec) {
+    const TlsFailure failure = TlsClientContext::classify(proxy_check_, ec);
+    fail(failure.code, "TLS to the proxy: " + failure.detail + via_proxy());
+  }
+
+  void open_tunnel() {
+    step_ = Step::tunnelling;
+    auto done = [self = this->shared_from_this()](std::error_code ec, std::string detail) {
+      if (ec) return self->fail(static_cast<errc>(ec.value()), detail + self->via_proxy());
+      self->start_target_tls();
+    };
+    auto& stream = Layers::tunnel(ws_.next_layer());
+    const auto port = static_cast<std::uint16_t>(std::stoul(url_.port));
+    if (proxy_->endpoint.kind == ProxyKind::socks5) {
+      async_socks5_connect(stream, tunnel_host_, port, proxy_->endpoint.credentials, std::move(done));
+    } else {
+      async_http_connect(stream, tunnel_host_, port, proxy_->endpoint.credentials, std::move(done));
+    }
+  }
+
+  void start_target_tls() {
+    if constexpr (TargetTls) {
+      step_ = Step::tls;
+      auto& layer = Layers::target_tls(ws_.next_layer());
       tls_check_.host = url_.host;
-      if (auto failure = tls_->prepare(ssl, tls_check_, url_.port)) return fail(failure->code, failure->detail);
-      beast::get_lowest_layer(ws_).expires_after(settings_.connect_timeout);
-      ws_.next_layer().async_handshake(asio::ssl::stream_base::client,
-                                       [self = this->shared_from_this()](beast::error_code e) { self->on_tls(e); });
+      if (auto failure = tls_->prepare(layer.native_handle(), tls_check_, url_.port)) {
+        return fail(failure->code, failure->detail);
+      }
+      layer.async_handshake(asio::ssl::stream_base::client,
+                            [self = this->shared_from_this()](beast::error_code e) { self->on_tls(e); });
     } else {
       upgrade();
     }
   }
 
   void on_tls(beast::error_code ec) {
-    if constexpr (kTls) {
+    if constexpr (TargetTls) {
       if (ec) return fail_tls(ec);
-      if (auto failure = tls_->check_established(ws_.next_layer().native_handle(), tls_check_)) {
+      if (auto failure = tls_->check_established(Layers::target_tls(ws_.next_layer()).native_handle(), tls_check_)) {
         return fail(failure->code, failure->detail);
       }
     }
@@ -152,10 +283,9 @@ class Session final : public WsConnection, public std::enable_shared_from_this<S
   }
 
   void upgrade() {
-    // The WebSocket stream takes over the timeouts from here.
-    beast::get_lowest_layer(ws_).expires_never();
+    step_ = Step::upgrading;
     websocket::stream_base::timeout t{};
-    t.handshake_timeout = settings_.connect_timeout;
+    t.handshake_timeout = websocket::stream_base::none();  // the attempt's deadline runs
     t.idle_timeout = websocket::stream_base::none();  // liveness is the lifecycle's job
     t.keep_alive_pings = false;
     ws_.set_option(t);
@@ -188,7 +318,10 @@ class Session final : public WsConnection, public std::enable_shared_from_this<S
       return;
     }
     if (ec) {
-      if (kTls && ec.category() == asio::error::get_ssl_category()) return fail_tls(ec);
+      if (ec.category() == asio::error::get_ssl_category()) {
+        if constexpr (TargetTls) return fail_tls(ec);
+        if constexpr (ProxyTls) return fail_proxy_tls(ec);
+      }
       return fail(errc::connect_failed, "WebSocket upgrade: " + ec.message());
     }
     if (response_[http::field::sec_websocket_protocol] != protocol::kSubprotocol) {
@@ -196,6 +329,8 @@ class Session final : public WsConnection, public std::enable_shared_from_this<S
       return fail(errc::protocol_violation, "the server did not select subprotocol herald.v1");
     }
     open_ = true;
+    step_ = Step::open;
+    deadline_.cancel();
     if (!detached_ && events_.on_open) events_.on_open();
     read();
   }
@@ -252,11 +387,16 @@ class Session final : public WsConnection, public std::enable_shared_from_this<S
     if (events_.on_connect_failed) events_.on_connect_failed(why, std::move(detail));
   }
 
-  // Declared before ws_: the SSL object inside ws_ points at both until it is freed.
+  // Declared before ws_: the SSL objects inside ws_ point at these until they are freed.
   std::shared_ptr<TlsClientContext> tls_;
   TlsPeerCheck tls_check_;
+  std::optional<ProxyRoute> proxy_;
+  TlsPeerCheck proxy_check_;
   tcp::resolver resolver_;
-  websocket::stream<NextLayer> ws_;
+  asio::steady_timer deadline_;  // the whole attempt, until the upgrade is done
+  websocket::stream<typename Layers::Stream> ws_;
+  Step step_ = Step::resolving;
+  std::string tunnel_host_;  // what the proxy is asked to connect to
   ConnectionEvents events_;
   ConnectionSettings settings_;
   StreamUrl url_;
@@ -279,14 +419,19 @@ class Session final : public WsConnection, public std::enable_shared_from_this<S
 }  // namespace
 
 std::shared_ptr<WsConnection> WsConnection::create(const asio::any_io_executor& executor,
-                                                   std::shared_ptr<TlsClientContext> tls, ConnectionEvents events,
+                                                   std::shared_ptr<TlsClientContext> tls,
+                                                   std::optional<ProxyRoute> proxy, ConnectionEvents events,
                                                    ConnectionSettings settings) {
-  if (tls) {
-    auto& context = tls->context();
-    return std::make_shared<Session<TlsStream>>(executor, std::move(tls), std::move(events), settings, executor,
-                                                context);
+  const bool proxy_tls = proxy && proxy->endpoint.kind == ProxyKind::https;
+  if (proxy_tls && !proxy->tls) throw std::logic_error("an https:// proxy needs its TLS context");
+  auto make = [&](auto session_tag) -> std::shared_ptr<WsConnection> {
+    using S = typename decltype(session_tag)::type;
+    return std::make_shared<S>(executor, std::move(tls), std::move(proxy), std::move(events), settings);
+  };
+  if (proxy_tls) {
+    return tls ? make(std::type_identity<Session<true, true>>{}) : make(std::type_identity<Session<true, false>>{});
   }
-  return std::make_shared<Session<beast::tcp_stream>>(executor, nullptr, std::move(events), settings, executor);
+  return tls ? make(std::type_identity<Session<false, true>>{}) : make(std::type_identity<Session<false, false>>{});
 }
 
 }  // namespace herald::detail

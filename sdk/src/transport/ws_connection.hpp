@@ -1,7 +1,10 @@
-// One WebSocket connection to the stream endpoint: resolve, TCP connect, TLS, upgrade
-// with the Authorization and Herald-Last-Seen-Id headers, then a read loop. The only
-// SDK file that uses Beast. All handlers and events run on the given executor (the
-// client's strand); the connection never calls back after detach().
+// One WebSocket connection to the stream endpoint: resolve, TCP connect, the proxy
+// tunnel (TLS to an https:// proxy, then CONNECT or SOCKS5) when a proxy is used, TLS to
+// the server for wss://, the upgrade with the Authorization and Herald-Last-Seen-Id
+// headers, then a read loop. One deadline (ConnectionSettings::connect_timeout) covers
+// the whole attempt, name resolution included. The only SDK file that uses Beast's
+// WebSocket. All handlers and events run on the given executor (the client's strand);
+// the connection never calls back after detach().
 #pragma once
 
 #include <chrono>
@@ -16,6 +19,7 @@
 
 #include "herald/error.hpp"
 #include "lifecycle/lifecycle.hpp"
+#include "transport/proxy/proxy_endpoint.hpp"
 #include "transport/url.hpp"
 
 namespace herald::detail {
@@ -32,8 +36,17 @@ struct ConnectionEvents {
 };
 
 struct ConnectionSettings {
+  /// Bounds one attempt from the start of name resolution to the end of the upgrade.
   std::chrono::milliseconds connect_timeout{10'000};
   std::size_t max_frame_bytes = 1 << 20;
+};
+
+/// The proxy a connection goes through (see select_proxy).
+struct ProxyRoute {
+  ProxyEndpoint endpoint;
+  /// https:// proxies: the trust the proxy's certificate is verified with (shared, as
+  /// the server's context is). Null for http:// and SOCKS5 proxies.
+  std::shared_ptr<TlsClientContext> tls;
 };
 
 class WsConnection {
@@ -53,11 +66,12 @@ class WsConnection {
   /// No event is delivered after this call.
   virtual void detach() = 0;
 
-  /// A TLS connection when `tls` is set (wss://). The connection shares ownership of
-  /// `tls`: a connection still closing on a shared executor may outlive its client.
+  /// A TLS connection to the server when `tls` is set (wss://); through `proxy` when
+  /// set. The connection shares ownership of both TLS contexts: a connection still
+  /// closing on a shared executor may outlive its client.
   static std::shared_ptr<WsConnection> create(const boost::asio::any_io_executor& executor,
-                                              std::shared_ptr<TlsClientContext> tls, ConnectionEvents events,
-                                              ConnectionSettings settings);
+                                              std::shared_ptr<TlsClientContext> tls, std::optional<ProxyRoute> proxy,
+                                              ConnectionEvents events, ConnectionSettings settings);
 };
 
 }  // namespace herald::detail
