@@ -16,6 +16,8 @@ packages=(
   libcli11-dev           # command-line parsing for herald-server and herald-cli
   curl python3           # demo and scripts
   tinyproxy dante-server # real HTTP CONNECT and SOCKS5 proxies for tests/proxy
+  nginx-light            # TLS-terminating reverse proxy for tests/frontends
+  haproxy                # load balancer of two herald-servers for tests/frontends
 )
 if [[ "${HERALD_WITH_QT:-1}" == 1 ]]; then
   packages+=(qt6-base-dev)

@@ -85,10 +85,13 @@ class WsSession final : public Connection, public LiveStream, public std::enable
     conn_id_ = core_.connections().add(this->weak_from_this(), ConnectionKind::stream);
     websocket::stream_base::timeout timeout{};
     timeout.handshake_timeout = kHandshakeTimeout;
-    // A live client answers our pings, so silence this long means a dead peer.
-    timeout.idle_timeout = 2 * core_.options().heartbeat + std::chrono::seconds(5);
+    // Not Beast's idle_timeout: without its own keep-alive pings it counts only data
+    // messages, so it cut every idle stream whose client answered each ping. Liveness
+    // is the heartbeat's (arm_ping): any frame from the client, pongs included, counts.
+    timeout.idle_timeout = websocket::stream_base::none();
     timeout.keep_alive_pings = false;  // we ping on our own schedule (heartbeat)
     ws_.set_option(timeout);
+    ws_.control_callback([this](websocket::frame_type, beast::string_view) { heard_from_client(); });
     ws_.set_option(websocket::stream_base::decorator([](websocket::response_type& res) {
       res.set(http::field::sec_websocket_protocol, kSubprotocol);
       res.set(http::field::server, "herald-server");
@@ -154,6 +157,7 @@ class WsSession final : public Connection, public LiveStream, public std::enable
       if (ec == websocket::error::message_too_big) spdlog::info("session {}: client frame too big (1009)", session_id_);
       return finish();
     }
+    heard_from_client();
     const bool text = ws_.got_text();
     std::string frame = beast::buffers_to_string(read_buffer_.data());
     read_buffer_.consume(read_buffer_.size());
@@ -346,10 +350,20 @@ class WsSession final : public Connection, public LiveStream, public std::enable
     if (!writing_ && !queue_.empty()) do_write();
   }
 
+  void heard_from_client() { last_heard_ = std::chrono::steady_clock::now(); }
+
+  // Every heartbeat: a ping, unless the client has been silent so long (no frame, no
+  // pong to the last pings) that it is dead or half-open; then the stream is cut.
   void arm_ping() {
     ping_timer_.expires_after(core_.options().heartbeat);
     ping_timer_.async_wait([self = this->shared_from_this()](beast::error_code ec) {
       if (ec || self->phase_ != Phase::streaming) return;
+      const auto silence_limit = 2 * self->core_.options().heartbeat + std::chrono::seconds(5);
+      if (std::chrono::steady_clock::now() - self->last_heard_ > silence_limit) {
+        spdlog::info("session {}: no frame or pong from the client for {} s: cut", self->session_id_,
+                     std::chrono::duration_cast<std::chrono::seconds>(silence_limit).count());
+        return self->cut();
+      }
       if (!self->ping_in_flight_) {
         self->ping_in_flight_ = true;
         self->ws_.async_ping({}, [self](beast::error_code) { self->ping_in_flight_ = false; });
@@ -457,6 +471,7 @@ class WsSession final : public Connection, public LiveStream, public std::enable
   std::size_t queued_bytes_ = 0;
   bool writing_ = false;
   bool ping_in_flight_ = false;
+  std::chrono::steady_clock::time_point last_heard_ = std::chrono::steady_clock::now();
   bool close_sent_ = false;
   websocket::close_reason close_reason_;
 

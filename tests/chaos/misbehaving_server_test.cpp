@@ -8,7 +8,7 @@
 #include "chaos/chaos_fixture.hpp"
 #include "chaos/observer.hpp"
 #include "chaos/scripted_ws_server.hpp"
-#include "chaos/stream_checker.hpp"
+#include "support/stream_checker.hpp"
 
 namespace herald::test {
 namespace {

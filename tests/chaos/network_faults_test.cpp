@@ -9,8 +9,8 @@
 
 #include "chaos/chaos_fixture.hpp"
 #include "chaos/observer.hpp"
-#include "chaos/stream_checker.hpp"
 #include "support/fault_proxy.hpp"
+#include "support/stream_checker.hpp"
 
 namespace herald::test {
 namespace {

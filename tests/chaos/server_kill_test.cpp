@@ -12,8 +12,8 @@
 #include "chaos/http_post.hpp"
 #include "chaos/observer.hpp"
 #include "chaos/server_process.hpp"
-#include "chaos/stream_checker.hpp"
 #include "support/fault_proxy.hpp"
+#include "support/stream_checker.hpp"
 
 #ifndef HERALD_SERVER_BINARY
 #error "HERALD_SERVER_BINARY must name the herald-server executable"

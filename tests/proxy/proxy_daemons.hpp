@@ -7,30 +7,13 @@
 #include <memory>
 #include <optional>
 #include <string>
-#include <vector>
 
-#include "proxy/daemon_process.hpp"
+#include "support/daemon_process.hpp"
 
 namespace herald::test {
 
-class RunningProxy {
- public:
-  RunningProxy(std::unique_ptr<TempDir> dir, std::unique_ptr<DaemonProcess> process, std::uint16_t port,
-               std::vector<std::string> argv);
-  std::uint16_t port() const { return port_; }
-  std::string log() const;
-  /// Stops the daemon now (the destructor does it otherwise).
-  void stop() { process_->stop(); }
-  /// Starts it again with the same config on the same port; false if it does not come
-  /// up within a bounded time (the port was taken meanwhile, say).
-  bool restart();
-
- private:
-  std::unique_ptr<TempDir> dir_;  // outlives the process (declared first)
-  std::unique_ptr<DaemonProcess> process_;
-  std::uint16_t port_;
-  std::vector<std::string> argv_;
-};
+/// A proxy daemon with its temp dir (config, logs); stopped by its destructor.
+using RunningProxy = RunningDaemon;
 
 /// The binary's path, or nullopt when the package is not installed.
 std::optional<std::string> tinyproxy_binary();

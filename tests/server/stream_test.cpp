@@ -263,6 +263,21 @@ TEST_F(Stream, SlowConsumerIsDropped) {
   }
 }
 
+// A client that answers no ping (it stopped reading: dead, or half-open TCP) is cut
+// once it has been silent for 2 x heartbeat + 5 s; an idle client that answers its
+// pings is not (frontends.NginxTlsProxy.HeartbeatKeepsAnIdleConnectionAlive...).
+TEST_F(Stream, AClientSilentForTwiceTheHeartbeatPlusFiveSecondsIsCut) {
+  auto o = default_options();
+  o.heartbeat = 1s;
+  start(o);
+  auto c = open("u1");
+  c->read_json();  // welcome
+  c->read_json();  // caught_up; from here the client reads nothing, so pongs nothing
+  const auto opened = std::chrono::steady_clock::now();
+  ASSERT_TRUE(await_connections(0));
+  EXPECT_GE(std::chrono::steady_clock::now() - opened, 6s) << "cut before the silence limit (7 s)";
+}
+
 TEST_F(Stream, RestartOnSameFileReplaysEverything) {
   std::random_device rd;
   const auto path = std::filesystem::temp_directory_path() /

@@ -1,5 +1,5 @@
-// The one property every chaos test checks on the application-visible stream: each
-// published id is handed over exactly once, and ids only ever increase.
+// The one property every chaos and front-end test checks on the application-visible
+// stream: each published id is handed over exactly once, and ids only ever increase.
 #pragma once
 
 #include <gtest/gtest.h>

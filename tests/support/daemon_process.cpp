@@ -1,4 +1,4 @@
-#include "proxy/daemon_process.hpp"
+#include "support/daemon_process.hpp"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -13,6 +13,7 @@
 #include <fstream>
 #include <iterator>
 #include <random>
+#include <stdexcept>
 #include <system_error>
 #include <thread>
 
@@ -40,7 +41,7 @@ bool try_connect(std::uint16_t port) {
 TempDir::TempDir() {
   std::random_device rd;
   for (int attempt = 0; attempt < 100; ++attempt) {
-    auto candidate = std::filesystem::temp_directory_path() / ("herald-proxy-" + std::to_string(rd()));
+    auto candidate = std::filesystem::temp_directory_path() / ("herald-daemon-" + std::to_string(rd()));
     if (std::filesystem::create_directory(candidate)) {
       path_ = std::move(candidate);
       return;
@@ -60,6 +61,9 @@ DaemonProcess::DaemonProcess(const std::vector<std::string>& argv, const std::fi
   posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
   posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
   posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
+  // Nothing else of the test process: an inherited listening socket of an in-process
+  // server would outlive the server in the daemon and keep its port taken.
+  posix_spawn_file_actions_addclosefrom_np(&actions, STDERR_FILENO + 1);
   posix_spawnattr_t attr;
   posix_spawnattr_init(&attr);
   posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
@@ -145,6 +149,53 @@ std::optional<std::string> find_binary(const std::vector<std::string>& candidate
 std::string read_file(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+void write_file(const std::filesystem::path& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << text;
+  if (!out) throw std::runtime_error("cannot write " + path.string());
+}
+
+namespace {
+constexpr auto kStartTimeout = std::chrono::seconds{10};
+}  // namespace
+
+RunningDaemon::RunningDaemon(std::unique_ptr<TempDir> dir, std::unique_ptr<DaemonProcess> process, std::uint16_t port,
+                             std::vector<std::string> argv, std::filesystem::path log)
+    : dir_(std::move(dir)), process_(std::move(process)), port_(port), argv_(std::move(argv)), log_(std::move(log)) {}
+
+bool RunningDaemon::restart() {
+  process_->stop();
+  process_ = std::make_unique<DaemonProcess>(argv_, log_);
+  return wait_until_listening(port_, *process_, kStartTimeout);
+}
+
+std::string RunningDaemon::log() const {
+  std::string out;
+  for (const auto& entry : std::filesystem::directory_iterator(dir_->path())) {
+    if (entry.path().extension() == ".log")
+      out += "--- " + entry.path().filename().string() + ":\n" + read_file(entry.path());
+  }
+  return out;
+}
+
+std::unique_ptr<RunningDaemon> start_daemon(const std::string& name, const DaemonConfigWriter& prepare) {
+  constexpr int kPortAttempts = 5;
+  std::string logs;
+  for (int attempt = 0; attempt < kPortAttempts; ++attempt) {
+    auto dir = std::make_unique<TempDir>();
+    const std::uint16_t port = pick_free_port();
+    const auto argv = prepare(*dir, port);
+    const auto log = dir->path() / (name + ".log");
+    auto process = std::make_unique<DaemonProcess>(argv, log);
+    if (wait_until_listening(port, *process, kStartTimeout)) {
+      return std::make_unique<RunningDaemon>(std::move(dir), std::move(process), port, argv, log);
+    }
+    process->stop();
+    logs += "--- attempt " + std::to_string(attempt + 1) + " on port " + std::to_string(port) + ":\n" + read_file(log);
+  }
+  throw std::runtime_error(name + " did not start on loopback:\n" + logs);
 }
 
 }  // namespace herald::test
