@@ -9,6 +9,7 @@
 #include <atomic>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
@@ -52,13 +53,16 @@ const char* level_name(herald::LogLevel l) {
 
 int main(int argc, char** argv) {
   CLI::App app{"herald-cli: receive a user's Herald notification stream as JSON lines"};
-  std::string url, token_command, cursor_file, log_level = "info";
+  std::vector<std::string> urls;
+  std::string token_command, cursor_file, log_level = "info", proxy_url;
+  bool proxy_from_env = false;
   herald::TlsOptions tls;
   bool tls13_only = false;
   long backoff_initial_ms = 500, backoff_max_ms = 30000;
   std::uint64_t max_notifications = 0;
   bool events = false;
-  app.add_option("--url", url, "stream URL, ws://host:port/v1/stream or wss://...")->required();
+  app.add_option("--url", urls, "stream URL, ws://host:port/v1/stream or wss://...; repeatable (tried in a random order)")
+      ->required();
   app.add_option("--token-command", token_command, "shell command printing a token (run for every fetch)")->required();
   app.add_option("--cursor-file", cursor_file, "file keeping the last delivered id across runs");
   app.add_option("--ca-file", tls.ca_file, "also trust the CAs of this PEM file (wss://)")->check(CLI::ExistingFile);
@@ -67,6 +71,12 @@ int main(int argc, char** argv) {
   app.add_option("--client-cert", tls.client_cert_file, "PEM client certificate for mTLS")->check(CLI::ExistingFile);
   app.add_option("--client-key", tls.client_key_file, "PEM private key of --client-cert")->check(CLI::ExistingFile);
   app.add_flag("--tls13-only", tls13_only, "refuse TLS 1.2 (default: TLS 1.2 or 1.3)");
+  auto* proxy_option = app.add_option("--proxy", proxy_url,
+                                      "proxy URL: http://, https:// (CONNECT) or socks5://, socks5h://; "
+                                      "credentials as user:password@ (never logged)");
+  app.add_flag("--proxy-from-env", proxy_from_env,
+               "use HTTPS_PROXY / http_proxy / ALL_PROXY / NO_PROXY as curl does")
+      ->excludes(proxy_option);
   app.add_option("--backoff-initial-ms", backoff_initial_ms, "first reconnect backoff ceiling")->check(CLI::Range(1L, 3'600'000L));
   app.add_option("--backoff-max-ms", backoff_max_ms, "largest reconnect backoff")->check(CLI::Range(1L, 86'400'000L));
   app.add_option("--log-level", log_level, "stderr log level")
@@ -93,7 +103,12 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   herald::ClientOptions options;
-  options.url = url;
+  options.urls = urls;
+  if (proxy_from_env) {
+    options.proxy = herald::ProxyOptions::from_environment();
+  } else {
+    options.proxy.url = proxy_url;
+  }
   options.token_provider = herald::cli::token_command_provider(token_command);
   if (!cursor_file.empty()) options.cursor_store = std::make_shared<herald::FileCursorStore>(cursor_file);
   if (tls13_only) tls.min_version = herald::TlsMinVersion::tls1_3;

@@ -22,7 +22,9 @@
 #include <string>
 #include <vector>
 
+#include "support/daemon_process.hpp"
 #include "support/recorder.hpp"
+#include "support/scoped_proxy_environment.hpp"
 #include "support/server_fixture.hpp"
 #include "support/test_pki.hpp"
 
@@ -119,13 +121,6 @@ class CliProcess {
   std::string text_;
 };
 
-std::string read_file(const std::filesystem::path& p) {
-  std::ifstream in(p);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 std::size_t count_lines(const std::string& text) {
   return static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n'));
 }
@@ -210,6 +205,42 @@ TEST_F(Cli, ARevokedUserMakesItExitWith3) {
   EXPECT_EQ(cli.output().find("reconnecting"), std::string::npos) << "no retry";
   EXPECT_EQ(count_lines(tokens()), 1u) << "no second token fetched";
   expect_no_token_in(cli.output());
+}
+
+// ---- proxy and endpoint flags ----------------------------------------------------------
+
+std::string dead_port_url(const std::string& scheme) {
+  return scheme + "://127.0.0.1:" + std::to_string(pick_free_port());  // nothing listens there
+}
+
+TEST_F(Cli, TheProxyFlagSendsTheConnectionToTheProxyAndKeepsItsPasswordOut) {
+  auto args = cli_args(3600);
+  const auto proxy = dead_port_url("http");
+  args.insert(args.end(), {"--proxy", "http://u:pw-secret-3@" + proxy.substr(std::string("http://").size())});
+  CliProcess cli(args, stderr_file());
+  ASSERT_TRUE(cli.read_until(R"("reason":"proxy_failed")")) << cli.output();
+  cli.signal(SIGTERM);
+  ASSERT_TRUE(cli.read_to_eof());
+  EXPECT_EQ(cli.output().find("pw-secret-3"), std::string::npos);
+  EXPECT_EQ(read_file(stderr_file()).find("pw-secret-3"), std::string::npos);
+}
+
+TEST_F(Cli, ProxyFromEnvHonoursNoProxy) {
+  // The child inherits the environment at spawn: a proxy that is down, the server exempt.
+  ScopedProxyEnvironment env({{"http_proxy", dead_port_url("http")}, {"no_proxy", "127.0.0.1"}});
+  auto args = cli_args(3600);
+  args.push_back("--proxy-from-env");
+  CliProcess cli(args, stderr_file());
+  ASSERT_TRUE(cli.read_until(R"("state":"connected")")) << cli.output();
+}
+
+TEST_F(Cli, ARepeatedUrlFlagFailsOverToTheEndpointThatAnswers) {
+  auto args = cli_args(3600);
+  args.insert(args.end(), {"--url", dead_port_url("ws") + "/v1/stream"});  // and the live one from cli_args
+  CliProcess cli(args, stderr_file());
+  ASSERT_TRUE(cli.read_until(R"("state":"connected")")) << cli.output();
+  server_->publish("alice", "t", R"({"n":1})");
+  ASSERT_TRUE(cli.read_until(R"("id":1)")) << cli.output();
 }
 
 // ---- TLS flags -------------------------------------------------------------------------

@@ -35,6 +35,7 @@
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <vector>
 
 #include "herald/cursor_store.hpp"
 #include "herald/error.hpp"
@@ -104,11 +105,19 @@ struct GapEvent {
   std::string epoch;
 };
 
-/// Every setting of a client. Only `url` and `token_provider` are required.
+/// Every setting of a client. Only `url` (or `urls`) and `token_provider` are required.
 struct ClientOptions {
   /// ws:// or wss:// URL of the stream endpoint, e.g. "wss://host/v1/stream".
   /// Must not carry a token in its query (token, access_token, jwt): rejected.
   std::string url;
+  /// More stream endpoints (same rules as `url`), e.g. one per region or instance; `url`
+  /// may then stay empty. The client puts `url` and these in a random order once (so a
+  /// fleet configured alike does not stampede the first one) and connects to the
+  /// current one; after a failed attempt or a lost connection the next one becomes
+  /// current, with the normal backoff between attempts. ClientMetrics::endpoint names
+  /// the one in use. The endpoints must serve the same streams (one store): the cursor
+  /// carries over. Default empty.
+  std::vector<std::string> urls;
   /// Where tokens come from. Required.
   std::shared_ptr<TokenProvider> token_provider;
   /// Where the cursor lives. Default: a MemoryCursorStore (catch-up across reconnects,
@@ -224,6 +233,9 @@ struct ClientMetrics {
   std::uint64_t tls_sessions_resumed = 0;
   /// When reconnecting: the moment of the next attempt.
   std::optional<std::chrono::system_clock::time_point> next_attempt_at;
+  /// The stream URL of the latest connection attempt, as configured in
+  /// ClientOptions::url or ::urls ("" before the first attempt).
+  std::string endpoint;
 };
 
 class Client {

@@ -18,6 +18,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 
+#include "client/endpoints.hpp"
 #include "lifecycle/lifecycle.hpp"
 #include "protocol/codec.hpp"
 #include "token/jwt_claims.hpp"
@@ -55,8 +56,7 @@ namespace {
 
 ClientOptions validated(ClientOptions o) {
   if (!o.token_provider) throw std::invalid_argument("ClientOptions.token_provider is required");
-  std::string error;
-  if (!detail::parse_stream_url(o.url, error)) throw std::invalid_argument("ClientOptions.url: " + error);
+  detail::check_stream_urls(o);
   if (o.connect_timeout.count() <= 0) throw std::invalid_argument("ClientOptions.connect_timeout must be positive");
   try {
     detail::check_proxy_options(o.proxy);
@@ -98,30 +98,6 @@ detail::LifecycleConfig lifecycle_config(const ClientOptions& o) {
   return c;
 }
 
-detail::StreamUrl stream_url(const std::string& u) {
-  std::string error;
-  return *detail::parse_stream_url(u, error);  // validated() already checked it
-}
-
-// The proxy of `url`, if any. An https:// proxy gets a TLS context of its own: the
-// application's trust, but neither the stream server's pins nor its client certificate.
-std::optional<detail::ProxyRoute> proxy_route(const ClientOptions& o, const detail::StreamUrl& url) {
-  auto choice = detail::select_proxy(o.proxy, url);
-  auto* endpoint = std::get_if<detail::ProxyEndpoint>(&choice);
-  if (!endpoint) return std::nullopt;  // direct (validated() refused an invalid option)
-  detail::ProxyRoute route{std::move(*endpoint), nullptr};
-  if (route.endpoint.kind == detail::ProxyKind::https) {
-    TlsOptions trust = o.tls;
-    trust.pins.clear();
-    trust.client_cert_file.clear();
-    trust.client_cert_pem.clear();
-    trust.client_key_file.clear();
-    trust.client_key_pem.clear();
-    route.tls = detail::TlsClientContext::create(trust);
-  }
-  return route;
-}
-
 }  // namespace
 
 struct Client::Impl : std::enable_shared_from_this<Impl> {
@@ -131,15 +107,11 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
       : options(validated(std::move(o))),
         own_context(std::move(own)),
         strand(asio::make_strand(ex)),
-        url(stream_url(options.url)),
+        endpoints(options),  // throws naming a TLS field
         lifecycle(lifecycle_config(options), detail::default_random_source(), load_cursor()),
         decoder(options.max_frame_bytes),
         timers(make_timers(strand, std::make_index_sequence<detail::kTimerKinds>{})),
         flush_timer(strand) {
-    // Only wss:// needs a TLS context; creating one costs milliseconds in OpenSSL 3,
-    // which adds up for a process that runs thousands of plain clients.
-    if (url.tls) tls = detail::TlsClientContext::create(options.tls);  // throws naming the field
-    proxy = proxy_route(options, url);
     metrics.cursor = lifecycle.cursor();
   }
 
@@ -281,23 +253,30 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
   // A connection that reported its end is gone: forget it.
   void forget(detail::ConnId id) { connections.erase(id); }
 
+  // An attempt to, or a connection with, endpoint `index` failed.
+  void endpoint_failed(std::size_t index) { endpoints.failed(index); }
+
   void run(detail::OpenConnection& open) {
     const auto id = open.conn;
+    const auto index = endpoints.current_index();
+    const detail::Endpoint& endpoint = endpoints.current();
     detail::ConnectionEvents ev;
     auto w = weak_from_this();
     auto now = [] { return std::chrono::steady_clock::now(); };
     ev.on_open = [w, id, now] {
       if (auto s = w.lock(); s && !s->stopped) s->opened(id, now());
     };
-    ev.on_refused = [w, id, now](const detail::HandshakeRefusal& r) {
+    ev.on_refused = [w, id, index, now](const detail::HandshakeRefusal& r) {
       if (auto s = w.lock(); s && !s->stopped) {
         s->forget(id);
+        s->endpoint_failed(index);
         s->execute(s->lifecycle.handshake_refused(now(), id, r));
       }
     };
-    ev.on_connect_failed = [w, id, now](errc why, std::string detail) {
+    ev.on_connect_failed = [w, id, index, now](errc why, std::string detail) {
       if (auto s = w.lock(); s && !s->stopped) {
         s->forget(id);
+        s->endpoint_failed(index);
         s->execute(s->lifecycle.connect_failed(now(), id, std::move(detail), why));
       }
     };
@@ -307,17 +286,24 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
     ev.on_activity = [w, id, now] {
       if (auto s = w.lock(); s && !s->stopped) s->lifecycle.activity(now(), id);
     };
-    ev.on_closed = [w, id, now](std::optional<std::uint16_t> code, std::string reason) {
+    ev.on_closed = [w, id, index, now](std::optional<std::uint16_t> code, std::string reason) {
       if (auto s = w.lock(); s && !s->stopped) {
         s->forget(id);
+        s->endpoint_failed(index);
         s->execute(s->lifecycle.closed(now(), id, code, std::move(reason)));
       }
     };
     detail::ConnectionSettings settings{options.connect_timeout, options.max_frame_bytes};
-    auto connection = detail::WsConnection::create(strand, tls, proxy, std::move(ev), settings);
+    auto connection = detail::WsConnection::create(strand, endpoint.tls, endpoint.proxy, std::move(ev), settings);
     connections[id] = connection;
-    log(LogLevel::debug, "connecting to " + url.host + ":" + url.port + url.target +
-                             (proxy ? " via proxy " + detail::describe(proxy->endpoint) : std::string()));
+    const auto& url = endpoint.url;
+    log(LogLevel::debug,
+        "connecting to " + url.host + ":" + url.port + url.target +
+            (endpoint.proxy ? " via proxy " + detail::describe(endpoint.proxy->endpoint) : std::string()));
+    {
+      std::lock_guard lock(metrics_mutex);
+      metrics.endpoint = endpoint.text;
+    }
     connection->open(url, open.token, open.last_seen_id);
   }
 
@@ -489,9 +475,7 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
   std::thread thread;
   Strand strand;
-  std::shared_ptr<detail::TlsClientContext> tls;  // wss:// only; shared with the connections
-  std::optional<detail::ProxyRoute> proxy;         // the URL's proxy, if any
-  detail::StreamUrl url;
+  detail::Endpoints endpoints;  // TLS contexts and proxy routes shared with the connections
   detail::Lifecycle lifecycle;
   detail::protocol::Decoder decoder;
   std::array<asio::steady_timer, detail::kTimerKinds> timers;
@@ -563,7 +547,7 @@ void Client::reconnect_now() {
 ClientMetrics Client::metrics() const {
   std::lock_guard lock(impl_->metrics_mutex);
   auto m = impl_->metrics;
-  if (impl_->tls) m.tls_sessions_resumed = impl_->tls->sessions_resumed();
+  if (const auto& tls = impl_->endpoints.tls()) m.tls_sessions_resumed = tls->sessions_resumed();
   return m;
 }
 
