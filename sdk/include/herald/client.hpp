@@ -157,7 +157,8 @@ struct ClientOptions {
   /// TLS of wss:// URLs: trust (system store by default, plus CA file, directory or PEM,
   /// or a verification hook), pins, client certificate, lowest version. Validated by the
   /// constructor (std::invalid_argument naming the field, e.g. "ClientOptions.tls.pins").
-  /// Ignored for ws://. Default: the system's trust store, TLS 1.2+. See herald/tls.hpp.
+  /// For ws:// only used to verify an https:// proxy. Default: the system's trust
+  /// store, TLS 1.2+. See herald/tls.hpp.
   TlsOptions tls;
   /// The proxy that carries the connection: HTTP CONNECT through an http:// or
   /// https:// proxy (Basic credentials from the URL's user info), or SOCKS5. Validated

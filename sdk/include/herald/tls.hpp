@@ -1,4 +1,6 @@
-// TLS settings of a wss:// client (ClientOptions::tls). Ignored for ws:// URLs.
+// TLS settings of a wss:// client (ClientOptions::tls). For ws:// URLs only the trust
+// settings are used, to verify an https:// proxy (ClientOptions::proxy); pins and the
+// client certificate are never applied to a proxy.
 //
 // What is always on, whatever the options: certificate chain verification (by OpenSSL
 // against the trust sources below, or by `verifier`), host name verification against

@@ -16,6 +16,7 @@
 #include "protocol/messages.hpp"
 #include "transport/proxy/http_connect.hpp"
 #include "transport/proxy/socks5_connect.hpp"
+#include "transport/attempt_step.hpp"
 #include "transport/stream_layers.hpp"
 #include "transport/tls_context.hpp"
 
@@ -41,24 +42,6 @@ std::optional<std::chrono::seconds> parse_retry_after(std::string_view v) {
     s = std::min(kSaturated, s * 10 + (c - '0'));
   }
   return std::chrono::seconds{s};
-}
-
-// Which step of a connection attempt is running: named in a timeout's detail, and a
-// failure in a proxy step is a proxy_failed.
-enum class Step { resolving_target, resolving, connecting, proxy_tls, tunnelling, tls, upgrading, open };
-
-const char* describe(Step s) {
-  switch (s) {
-    case Step::resolving_target: return "resolving the server's name for the SOCKS5 proxy";
-    case Step::resolving: return "resolving the name";
-    case Step::connecting: return "connecting";
-    case Step::proxy_tls: return "in the TLS handshake with the proxy";
-    case Step::tunnelling: return "opening the tunnel through the proxy";
-    case Step::tls: return "in the TLS handshake";
-    case Step::upgrading: return "in the WebSocket upgrade";
-    case Step::open: return "open";
-  }
-  return "connecting";
 }
 
 // Every connection is this template over its layers (see stream_layers.hpp): plain or
@@ -92,7 +75,7 @@ class Session final : public WsConnection, public std::enable_shared_from_this<S
     tunnel_host_ = url_.host;
     if (proxy_ && proxy_->endpoint.name_resolution == TargetNameResolution::local && !is_ip_literal(url_.host)) {
       // socks5:// (curl's meaning): the client resolves, the proxy gets an address.
-      step_ = Step::resolving_target;
+      step_ = AttemptStep::resolving_target;
       resolver_.async_resolve(url_.host, url_.port,
                               [self = this->shared_from_this()](beast::error_code ec, tcp::resolver::results_type r) {
                                 self->on_target_resolved(ec, r);
@@ -150,15 +133,15 @@ class Session final : public WsConnection, public std::enable_shared_from_this<S
 
  private:
   void attempt_timed_out() {
-    if (step_ == Step::open) return;
+    if (step_ == AttemptStep::open) return;
     fail(step_errc(), std::string("timed out after ") + std::to_string(settings_.connect_timeout.count()) + " ms " +
                           describe(step_) + " (ClientOptions::connect_timeout)" + via_proxy());
   }
 
   // A failure before the tunnel is up is the proxy's when there is one.
   errc step_errc() const {
-    const bool proxy_step = step_ == Step::resolving || step_ == Step::connecting || step_ == Step::proxy_tls ||
-                            step_ == Step::tunnelling;
+    const bool proxy_step = step_ == AttemptStep::resolving || step_ == AttemptStep::connecting || step_ == AttemptStep::proxy_tls ||
+                            step_ == AttemptStep::tunnelling;
     return proxy_ && proxy_step ? errc::proxy_failed : errc::connect_failed;
   }
 
@@ -180,7 +163,7 @@ class Session final : public WsConnection, public std::enable_shared_from_this<S
 
   // The first hop is the proxy when there is one, else the server.
   void resolve_first_hop() {
-    step_ = Step::resolving;
+    step_ = AttemptStep::resolving;
     const std::string host = proxy_ ? proxy_->endpoint.host : url_.host;
     const std::string port = proxy_ ? std::to_string(proxy_->endpoint.port) : url_.port;
     resolver_.async_resolve(host, port,
@@ -195,7 +178,7 @@ class Session final : public WsConnection, public std::enable_shared_from_this<S
 
   void on_resolve(beast::error_code ec, const tcp::resolver::results_type& results) {
     if (ec) return fail(step_errc(), "resolve " + (proxy_ ? proxy_->endpoint.host : url_.host) + ": " + ec.message() + via_proxy());
-    step_ = Step::connecting;
+    step_ = AttemptStep::connecting;
     beast::get_lowest_layer(ws_).async_connect(
         results, [self = this->shared_from_this()](beast::error_code e, const tcp::endpoint&) { self->on_connect(e); });
   }
@@ -203,7 +186,7 @@ class Session final : public WsConnection, public std::enable_shared_from_this<S
   void on_connect(beast::error_code ec) {
     if (ec) return fail(step_errc(), "connect " + first_hop() + ": " + ec.message() + via_proxy());
     if constexpr (ProxyTls) {
-      step_ = Step::proxy_tls;
+      step_ = AttemptStep::proxy_tls;
       auto& layer = Layers::proxy_tls(ws_.next_layer());
       proxy_check_.host = proxy_->endpoint.host;
       const auto port = std::to_string(proxy_->endpoint.port);
@@ -236,7 +219,7 @@ class Session final : public WsConnection, public std::enable_shared_from_this<S
   }
 
   void open_tunnel() {
-    step_ = Step::tunnelling;
+    step_ = AttemptStep::tunnelling;
     auto done = [self = this->shared_from_this()](std::error_code ec, std::string detail) {
       if (ec) return self->fail(static_cast<errc>(ec.value()), detail + self->via_proxy());
       self->start_target_tls();
@@ -252,7 +235,7 @@ class Session final : public WsConnection, public std::enable_shared_from_this<S
 
   void start_target_tls() {
     if constexpr (TargetTls) {
-      step_ = Step::tls;
+      step_ = AttemptStep::tls;
       auto& layer = Layers::target_tls(ws_.next_layer());
       tls_check_.host = url_.host;
       if (auto failure = tls_->prepare(layer.native_handle(), tls_check_, url_.port)) {
@@ -283,7 +266,7 @@ class Session final : public WsConnection, public std::enable_shared_from_this<S
   }
 
   void upgrade() {
-    step_ = Step::upgrading;
+    step_ = AttemptStep::upgrading;
     websocket::stream_base::timeout t{};
     t.handshake_timeout = websocket::stream_base::none();  // the attempt's deadline runs
     t.idle_timeout = websocket::stream_base::none();  // liveness is the lifecycle's job
@@ -329,7 +312,7 @@ class Session final : public WsConnection, public std::enable_shared_from_this<S
       return fail(errc::protocol_violation, "the server did not select subprotocol herald.v1");
     }
     open_ = true;
-    step_ = Step::open;
+    step_ = AttemptStep::open;
     deadline_.cancel();
     if (!detached_ && events_.on_open) events_.on_open();
     read();
@@ -395,7 +378,7 @@ class Session final : public WsConnection, public std::enable_shared_from_this<S
   tcp::resolver resolver_;
   asio::steady_timer deadline_;  // the whole attempt, until the upgrade is done
   websocket::stream<typename Layers::Stream> ws_;
-  Step step_ = Step::resolving;
+  AttemptStep step_ = AttemptStep::resolving;
   std::string tunnel_host_;  // what the proxy is asked to connect to
   ConnectionEvents events_;
   ConnectionSettings settings_;
