@@ -74,6 +74,17 @@ class ProxiedClient : public TlsFixture {
   std::string http_proxy_url(std::uint16_t port, const std::string& password = kPassword) const {
     return "http://" + kUser + ":" + password + "@127.0.0.1:" + port_text(port);
   }
+  /// A client with `o` connects, and one notification published for alice arrives.
+  void expect_one_delivered(const ClientOptions& o) {
+    Client client(o);
+    Recorder rec;
+    rec.attach(client);
+    client.start();
+    ASSERT_TRUE(rec.wait_state(State::connected)) << details_of(rec);
+    const auto id = server_->publish("alice", "t", "{}");
+    ASSERT_TRUE(rec.wait_ids(1));
+    EXPECT_EQ(rec.ids(), std::vector<std::uint64_t>{id});
+  }
   mutable LogLines logs_;
 };
 
@@ -117,14 +128,7 @@ TEST_F(ClientThroughTinyproxy, AWssClientRunsTlsToTheServerInsideTheTunnel) {
   start_tls_server(pki_->server());
   auto o = tls_client_options("alice");
   o.proxy.url = http_proxy_url(proxy_->port());
-  Client client(o);
-  Recorder rec;
-  rec.attach(client);
-  client.start();
-  ASSERT_TRUE(rec.wait_state(State::connected)) << details_of(rec);
-  const auto id = server_->publish("alice", "t", "{}");
-  ASSERT_TRUE(rec.wait_ids(1));
-  EXPECT_EQ(rec.ids(), std::vector<std::uint64_t>{id});
+  expect_one_delivered(o);
   EXPECT_TRUE(proxy_saw_connect()) << proxy_->log();
 }
 
@@ -187,14 +191,7 @@ TEST_F(ClientThroughHttpsProxy, WssRunsTlsInsideTheTlsSessionWithTheProxy) {
   auto o = tls_client_options("alice");
   o.tls.ca_pem += terminator_->certificate_pem();  // the proxy's certificate is trusted the same way
   o.proxy.url = https_proxy_url();
-  Client client(o);
-  Recorder rec;
-  rec.attach(client);
-  client.start();
-  ASSERT_TRUE(rec.wait_state(State::connected)) << details_of(rec);
-  const auto id = server_->publish("alice", "t", "{}");
-  ASSERT_TRUE(rec.wait_ids(1));
-  EXPECT_EQ(rec.ids(), std::vector<std::uint64_t>{id});
+  expect_one_delivered(o);
   EXPECT_TRUE(proxy_saw_connect()) << proxy_->log();
 }
 
@@ -204,14 +201,7 @@ TEST_F(ClientThroughHttpsProxy, WsRunsInsideTheTlsSessionWithTheProxy) {
   o.tls.use_system_store = false;
   o.tls.ca_pem = terminator_->certificate_pem();
   o.proxy.url = https_proxy_url();
-  Client client(o);
-  Recorder rec;
-  rec.attach(client);
-  client.start();
-  ASSERT_TRUE(rec.wait_state(State::connected)) << details_of(rec);
-  const auto id = server_->publish("alice", "t", "{}");
-  ASSERT_TRUE(rec.wait_ids(1));
-  EXPECT_EQ(rec.ids(), std::vector<std::uint64_t>{id});
+  expect_one_delivered(o);
 }
 
 TEST_F(ClientThroughHttpsProxy, AnUntrustedProxyCertificateIsTlsUntrustedNamingTheProxy) {
@@ -247,14 +237,7 @@ class ClientThroughDante : public ProxiedClient {
     auto o = ws_options("alice");
     o.url = "ws://" + host + ":" + port_text(port_) + "/v1/stream";
     o.proxy.url = proxy_url;
-    Client client(o);
-    Recorder rec;
-    rec.attach(client);
-    client.start();
-    ASSERT_TRUE(rec.wait_state(State::connected)) << details_of(rec);
-    const auto id = server_->publish("alice", "t", "{}");
-    ASSERT_TRUE(rec.wait_ids(1));
-    EXPECT_EQ(rec.ids(), std::vector<std::uint64_t>{id});
+    expect_one_delivered(o);
     EXPECT_THAT(logs_.all(), HasSubstr("via proxy socks5"));
   }
   std::unique_ptr<RunningProxy> proxy_;
