@@ -313,7 +313,7 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
         s->execute(s->lifecycle.closed(now(), id, code, std::move(reason)));
       }
     };
-    detail::ConnectionSettings settings{options.connect_timeout, options.max_frame_bytes};
+    detail::ConnectionSettings settings{options.connect_timeout, options.max_frame_bytes, options.permessage_deflate};
     auto connection = detail::WsConnection::create(strand, tls, proxy, std::move(ev), settings);
     connections[id] = connection;
     log(LogLevel::debug, "connecting to " + url.host + ":" + url.port + url.target +
