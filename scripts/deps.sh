@@ -18,6 +18,7 @@ packages=(
   tinyproxy dante-server # real HTTP CONNECT and SOCKS5 proxies for tests/proxy
   nginx-light            # TLS-terminating reverse proxy for tests/frontends
   haproxy                # load balancer of two herald-servers for tests/frontends
+  nodejs node-ws         # node's ws 8 with permessage-deflate, the peer of tests/interop
 )
 if [[ "${HERALD_WITH_QT:-1}" == 1 ]]; then
   packages+=(qt6-base-dev)

@@ -61,6 +61,7 @@ int main(int argc, char** argv) {
   long backoff_initial_ms = 500, backoff_max_ms = 30000;
   std::uint64_t max_notifications = 0;
   bool events = false;
+  bool permessage_deflate = false;
   app.add_option("--url", urls, "stream URL, ws://host:port/v1/stream or wss://...; repeatable (tried in a random order)")
       ->required();
   app.add_option("--token-command", token_command, "shell command printing a token (run for every fetch)")->required();
@@ -82,6 +83,9 @@ int main(int argc, char** argv) {
   app.add_option("--log-level", log_level, "stderr log level")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
   app.add_option("--max-notifications", max_notifications, "exit 0 after this many notifications (0: never)");
+  app.add_flag("--permessage-deflate", permessage_deflate,
+               "offer permessage-deflate (RFC 7692); used only if the server accepts it. Off by default: memory "
+               "per connection, and compressing secrets next to attacker-chosen data (docs/networks.md)");
   app.add_flag("--events", events, "also print lifecycle events (lines with an \"event\" member)");
   try {
     app.parse(argc, argv);
@@ -113,6 +117,7 @@ int main(int argc, char** argv) {
   if (!cursor_file.empty()) options.cursor_store = std::make_shared<herald::FileCursorStore>(cursor_file);
   if (tls13_only) tls.min_version = herald::TlsMinVersion::tls1_3;
   options.tls = std::move(tls);
+  options.permessage_deflate = permessage_deflate;
   options.backoff_initial = std::chrono::milliseconds{backoff_initial_ms};
   options.backoff_max = std::chrono::milliseconds{backoff_max_ms};
   options.log_level = parse_level(log_level);

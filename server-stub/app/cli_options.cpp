@@ -56,6 +56,7 @@ std::variant<CliConfig, CliExit> parse_command_line(int argc, char** argv) {
   std::string log_level = "info";
   std::int64_t drain_window_ms = 30000;
   bool no_reauth = false;
+  bool permessage_deflate = false;
   std::string tls_cert, tls_key, tls_client_ca;
   cli.add_option("--listen", listen, "address:port to listen on (port 0: any free port)")->capture_default_str();
   cli.add_option("--db", db, "SQLite database file, or :memory:")->capture_default_str();
@@ -78,6 +79,9 @@ std::variant<CliConfig, CliExit> parse_command_line(int argc, char** argv) {
   cli.add_flag("--no-reauth", no_reauth,
                "do not offer in-band token refresh: welcome.features lacks \"reauth\" and reauth messages are "
                "ignored (to test clients' make-before-break refresh)");
+  cli.add_flag("--permessage-deflate", permessage_deflate,
+               "accept permessage-deflate (RFC 7692) from clients that offer it; off by default (memory per "
+               "stream, and compressing secrets next to attacker-chosen data, see docs/networks.md)");
   cli.add_option("--tls-cert", tls_cert, "PEM certificate chain: serve TLS 1.2+ only (wss://, https://)")
       ->check(CLI::ExistingFile);
   cli.add_option("--tls-key", tls_key, "PEM private key of --tls-cert")->check(CLI::ExistingFile);
@@ -115,6 +119,7 @@ std::variant<CliConfig, CliExit> parse_command_line(int argc, char** argv) {
   o.default_token_ttl = std::chrono::seconds(token_ttl_s);
   o.drain_window = std::chrono::milliseconds(drain_window_ms);
   o.reauth = !no_reauth;
+  o.permessage_deflate = permessage_deflate;
   o.tls_cert_file = tls_cert;
   o.tls_key_file = tls_key;
   o.tls_client_ca_file = tls_client_ca;

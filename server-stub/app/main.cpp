@@ -8,6 +8,7 @@
 // --drain-window-ms 0: close with 1001 and exit on the first signal.
 // --no-reauth: streams are not offered in-band token refresh (welcome.features is
 // ["drain"]; reauth messages are ignored), for testing clients' make-before-break refresh.
+// --permessage-deflate: streams whose client offers permessage-deflate are compressed.
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 

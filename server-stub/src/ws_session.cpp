@@ -96,7 +96,12 @@ class WsSession final : public Connection, public LiveStream, public std::enable
       res.set(http::field::sec_websocket_protocol, kSubprotocol);
       res.set(http::field::server, "herald-server");
     }));
-    ws_.read_message_max(kMaxClientFrameBytes);  // larger: Beast closes with 1009
+    ws_.read_message_max(kMaxClientFrameBytes);  // larger: Beast closes with 1009 (inflated size)
+    if (core_.options().permessage_deflate) {
+      websocket::permessage_deflate pmd;
+      pmd.server_enable = true;  // only when the client offers it; Beast's default windows
+      ws_.set_option(pmd);
+    }
     ws_.auto_fragment(false);
     ws_.text(true);
     ws_.async_accept(req_, [self = this->shared_from_this()](beast::error_code ec) { self->on_accept(ec); });

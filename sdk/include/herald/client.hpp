@@ -154,6 +154,20 @@ struct ClientOptions {
   /// Largest server frame accepted; bigger ones close the connection with 1009.
   /// Default 1 MiB.
   std::size_t max_frame_bytes = 1 << 20;
+  /// Offer permessage-deflate (RFC 7692) in the upgrade. Used only when the server
+  /// accepts it (herald-server --permessage-deflate); otherwise frames flow uncompressed
+  /// as before. `max_frame_bytes` still bounds the decompressed size of each message.
+  /// Default false, because (see docs/networks.md, "Compression"):
+  /// - memory: each compressing connection keeps zlib state (a 32 KiB window per
+  ///   direction plus deflate's tables, about 140 KiB more per connection on the
+  ///   server, tens of KiB on the client);
+  /// - secrecy: with context takeover, a message's compressed size depends on what was
+  ///   sent before it, so an attacker who can put chosen text into notifications next
+  ///   to a secret (a token, a one-time code) and see frame sizes can guess the secret
+  ///   byte by byte (CRIME/BREACH).
+  /// Turn it on for large, repetitive payloads on slow links, when no notification
+  /// mixes secrets with attacker-chosen data.
+  bool permessage_deflate = false;
   /// TLS of wss:// URLs: trust (system store by default, plus CA file, directory or PEM,
   /// or a verification hook), pins, client certificate, lowest version. Validated by the
   /// constructor (std::invalid_argument naming the field, e.g. "ClientOptions.tls.pins").

@@ -293,7 +293,7 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
         s->execute(s->lifecycle.closed(now(), id, code, std::move(reason)));
       }
     };
-    detail::ConnectionSettings settings{options.connect_timeout, options.max_frame_bytes};
+    detail::ConnectionSettings settings{options.connect_timeout, options.max_frame_bytes, options.permessage_deflate};
     auto connection = detail::WsConnection::create(strand, endpoint.tls, endpoint.proxy, std::move(ev), settings);
     connections[id] = connection;
     const auto& url = endpoint.url;

@@ -272,7 +272,13 @@ class Session final : public WsConnection, public std::enable_shared_from_this<S
     t.idle_timeout = websocket::stream_base::none();  // liveness is the lifecycle's job
     t.keep_alive_pings = false;
     ws_.set_option(t);
+    // Beast applies the limit to the inflated size of a compressed message as well.
     ws_.read_message_max(settings_.max_frame_bytes);
+    if (settings_.permessage_deflate) {
+      websocket::permessage_deflate pmd;
+      pmd.client_enable = true;  // offered; used only if the server's response accepts it
+      ws_.set_option(pmd);
+    }
     ws_.set_option(websocket::stream_base::decorator([this](websocket::request_type& req) {
       req.set(http::field::user_agent, "herald-sdk/0.1");
       req.set(http::field::authorization, authorization_);

@@ -38,7 +38,10 @@ struct ConnectionEvents {
 struct ConnectionSettings {
   /// Bounds one attempt from the start of name resolution to the end of the upgrade.
   std::chrono::milliseconds connect_timeout{10'000};
+  /// Bounds each message after decompression too (Beast's read_message_max).
   std::size_t max_frame_bytes = 1 << 20;
+  /// Offer permessage-deflate (ClientOptions::permessage_deflate).
+  bool permessage_deflate = false;
 };
 
 /// The proxy a connection goes through (see select_proxy).

@@ -80,6 +80,14 @@ struct ServerOptions {
   /// message (a server without reauth, for testing clients' make-before-break refresh;
   /// herald-server --no-reauth).
   bool reauth = true;
+  /// Accept permessage-deflate (RFC 7692) when a client offers it: notifications are
+  /// then sent compressed. Clients that do not offer it are served uncompressed as
+  /// always. Default false: every compressing stream costs about 140 KiB more server
+  /// memory (zlib windows and tables), and compression with context takeover lets an
+  /// attacker who puts chosen text next to a secret in a stream learn the secret from
+  /// frame sizes (CRIME/BREACH). See docs/networks.md, "Compression". herald-server
+  /// --permessage-deflate.
+  bool permessage_deflate = false;
   /// TLS: PEM file of the server's certificate (chain, leaf first). When set, every
   /// connection (admin API and streams) speaks TLS 1.2 or 1.3 only (wss://, https://);
   /// unset, the server speaks plain HTTP (ws://). Requires `tls_key_file`. Default unset.
