@@ -15,6 +15,7 @@
 #include <string>
 
 #include "admin_api.hpp"
+#include "herald_asio/erased_stream.hpp"
 #include "admin_key.hpp"
 #include "json_util.hpp"
 #include "sessions.hpp"
@@ -40,14 +41,18 @@ std::string joined(const Request& req, std::string_view name) {
   return out;
 }
 
-// Stream: beast::tcp_stream (http://, ws://) or TlsStream after its handshake.
-template <class Stream>
-class HttpSession final : public Connection, public std::enable_shared_from_this<HttpSession<Stream>> {
+using asio_support::ByteStream;
+using asio_support::ByteStreamOver;
+using Stream = asio_support::ErasedStream<ByteStream>;
+
+// Runs on beast::tcp_stream (http://, ws://) or TlsStream after its handshake, behind
+// Stream (see herald_asio/erased_stream.hpp).
+class HttpSession final : public Connection, public std::enable_shared_from_this<HttpSession> {
  public:
-  HttpSession(ServerCore& core, Stream stream) : core_(core), stream_(std::move(stream)) {}
+  HttpSession(ServerCore& core, std::unique_ptr<ByteStream> bytes) : core_(core), stream_(std::move(bytes)) {}
 
   void run() {
-    conn_id_ = core_.connections().add(this->weak_from_this());
+    conn_id_ = core_.connections().add(weak_from_this());
     if (core_.connections().shutting_down()) return finish(true);
     do_read();
   }
@@ -64,7 +69,7 @@ class HttpSession final : public Connection, public std::enable_shared_from_this
     parser_->header_limit(kMaxHeaderBytes);
     tcp_layer().expires_after(kReadTimeout);
     http::async_read(stream_, buffer_, *parser_,
-                     [self = this->shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
+                     [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
   }
 
   void on_read(beast::error_code ec) {
@@ -140,7 +145,7 @@ class HttpSession final : public Connection, public std::enable_shared_from_this
     done_ = true;
     core_.connections().remove(conn_id_);
     tcp_layer().expires_never();
-    start_ws_session(core_, std::move(stream_), std::move(req), std::move(admission));
+    start_ws_session(core_, std::move(stream_).release(), std::move(req), std::move(admission));
   }
 
   static HttpReply reply(unsigned status, std::string body) {
@@ -167,7 +172,7 @@ class HttpSession final : public Connection, public std::enable_shared_from_this
     res->body() = std::move(r.body);
     res->prepare_payload();
     tcp_layer().expires_after(kReadTimeout);
-    http::async_write(stream_, *res, [self = this->shared_from_this(), res, keep_alive](beast::error_code ec, std::size_t) {
+    http::async_write(stream_, *res, [self = shared_from_this(), res, keep_alive](beast::error_code ec, std::size_t) {
       if (self->done_) return;
       if (ec || !keep_alive) return self->finish(!ec);
       self->do_read();
@@ -188,13 +193,13 @@ class HttpSession final : public Connection, public std::enable_shared_from_this
   }
 
   void drain() {
-    stream_.async_read_some(asio::buffer(discard_), [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+    stream_.async_read_some(asio::buffer(discard_), [self = shared_from_this()](beast::error_code ec, std::size_t) {
       if (ec) return self->tcp_layer().close();
       self->drain();
     });
   }
 
-  beast::tcp_stream& tcp_layer() { return beast::get_lowest_layer(stream_); }
+  beast::tcp_stream& tcp_layer() { return stream_.bytes().tcp(); }
 
   ServerCore& core_;
   Stream stream_;
@@ -209,7 +214,7 @@ class HttpSession final : public Connection, public std::enable_shared_from_this
 
 void start_http_session(ServerCore& core, tcp::socket socket) {
   if (core.tls_context() == nullptr) {
-    std::make_shared<HttpSession<beast::tcp_stream>>(core, beast::tcp_stream(std::move(socket)))->run();
+    std::make_shared<HttpSession>(core, std::make_unique<ByteStreamOver<beast::tcp_stream>>(std::move(socket)))->run();
     return;
   }
   // TLS first; a peer that does not complete it within kTlsHandshakeTimeout is cut.
@@ -222,7 +227,7 @@ void start_http_session(ServerCore& core, tcp::socket socket) {
       return;
     }
     beast::get_lowest_layer(*tls).expires_never();
-    std::make_shared<HttpSession<TlsStream>>(core, std::move(*tls))->run();
+    std::make_shared<HttpSession>(core, std::make_unique<ByteStreamOver<TlsStream>>(std::move(*tls)))->run();
   });
 }
 

@@ -2,11 +2,16 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 
 #include "beast_types.hpp"
 #include "server_core.hpp"
 #include "token_service.hpp"
+
+namespace herald::asio_support {
+class ByteStream;
+}
 
 namespace herald::server::detail {
 
@@ -23,8 +28,9 @@ struct StreamAdmission {
 /// TLS server (ServerCore::tls_context()) after the TLS handshake.
 void start_http_session(ServerCore& core, tcp::socket socket);
 
-/// Completes the WebSocket upgrade of `req` and runs the stream (ws:// or wss://).
-void start_ws_session(ServerCore& core, beast::tcp_stream stream, Request req, StreamAdmission admission);
-void start_ws_session(ServerCore& core, TlsStream stream, Request req, StreamAdmission admission);
+/// Completes the WebSocket upgrade of `req` and runs the stream (ws://, or wss:// when
+/// `stream` is the TLS stream of start_http_session).
+void start_ws_session(ServerCore& core, std::unique_ptr<asio_support::ByteStream> stream, Request req,
+                      StreamAdmission admission);
 
 }  // namespace herald::server::detail

@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "frames.hpp"
+#include "herald_asio/erased_stream.hpp"
 #include "json_util.hpp"
 #include "reauth.hpp"
 #include "sessions.hpp"
@@ -66,13 +67,16 @@ std::string new_session_id() {
   return id;
 }
 
-// Stream: beast::tcp_stream (ws://) or TlsStream (wss://).
-template <class Stream>
-class WsSession final : public Connection, public LiveStream, public std::enable_shared_from_this<WsSession<Stream>> {
+using asio_support::ByteStream;
+using Stream = asio_support::ErasedStream<ByteStream>;
+
+// Runs on beast::tcp_stream (ws://) or TlsStream (wss://), behind Stream: one WebSocket
+// instantiation for both (see herald_asio/erased_stream.hpp).
+class WsSession final : public Connection, public LiveStream, public std::enable_shared_from_this<WsSession> {
  public:
-  WsSession(ServerCore& core, Stream stream, Request req, StreamAdmission admission)
+  WsSession(ServerCore& core, std::unique_ptr<ByteStream> stream, Request req, StreamAdmission admission)
       : core_(core),
-        ws_(std::move(stream)),
+        ws_(Stream(std::move(stream))),
         req_(std::move(req)),
         admission_(std::move(admission)),
         ping_timer_(core.io()),
@@ -82,7 +86,7 @@ class WsSession final : public Connection, public LiveStream, public std::enable
         session_id_(new_session_id()) {}
 
   void start() {
-    conn_id_ = core_.connections().add(this->weak_from_this(), ConnectionKind::stream);
+    conn_id_ = core_.connections().add(weak_from_this(), ConnectionKind::stream);
     websocket::stream_base::timeout timeout{};
     timeout.handshake_timeout = kHandshakeTimeout;
     // Not Beast's idle_timeout: without its own keep-alive pings it counts only data
@@ -104,7 +108,7 @@ class WsSession final : public Connection, public LiveStream, public std::enable
     }
     ws_.auto_fragment(false);
     ws_.text(true);
-    ws_.async_accept(req_, [self = this->shared_from_this()](beast::error_code ec) { self->on_accept(ec); });
+    ws_.async_accept(req_, [self = shared_from_this()](beast::error_code ec) { self->on_accept(ec); });
   }
 
   void shutdown() override { close(websocket::close_code::going_away, "server shutting down"); }
@@ -144,7 +148,7 @@ class WsSession final : public Connection, public LiveStream, public std::enable
     } else {
       phase_ = Phase::awaiting_auth;
       auth_timer_.expires_after(core_.options().auth_frame_timeout);
-      auth_timer_.async_wait([self = this->shared_from_this()](beast::error_code timer_ec) {
+      auth_timer_.async_wait([self = shared_from_this()](beast::error_code timer_ec) {
         if (!timer_ec && self->phase_ == Phase::awaiting_auth) {
           self->close(kCloseNoAuth, "no auth frame in time");
         }
@@ -154,7 +158,7 @@ class WsSession final : public Connection, public LiveStream, public std::enable
   }
 
   void do_read() {
-    ws_.async_read(read_buffer_, [self = this->shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
+    ws_.async_read(read_buffer_, [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
   }
 
   void on_read(beast::error_code ec) {
@@ -259,7 +263,7 @@ class WsSession final : public Connection, public LiveStream, public std::enable
     phase_ = Phase::streaming;
     user_id_ = claims.user_id;
     issued_at_ms_ = claims.issued_at_ms;
-    core_.connections().subscribe(user_id_, conn_id_, this->weak_from_this());
+    core_.connections().subscribe(user_id_, conn_id_, weak_from_this());
     subscribed_ = true;
 
     NotificationStore& store = core_.store();
@@ -334,7 +338,7 @@ class WsSession final : public Connection, public LiveStream, public std::enable
 
   void do_write() {
     writing_ = true;
-    ws_.async_write(asio::buffer(queue_.front()), [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+    ws_.async_write(asio::buffer(queue_.front()), [self = shared_from_this()](beast::error_code ec, std::size_t) {
       self->on_write(ec);
     });
   }
@@ -361,7 +365,7 @@ class WsSession final : public Connection, public LiveStream, public std::enable
   // pong to the last pings) that it is dead or half-open; then the stream is cut.
   void arm_ping() {
     ping_timer_.expires_after(core_.options().heartbeat);
-    ping_timer_.async_wait([self = this->shared_from_this()](beast::error_code ec) {
+    ping_timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
       if (ec || self->phase_ != Phase::streaming) return;
       const auto silence_limit = 2 * self->core_.options().heartbeat + std::chrono::seconds(5);
       if (std::chrono::steady_clock::now() - self->last_heard_ > silence_limit) {
@@ -387,7 +391,7 @@ class WsSession final : public Connection, public LiveStream, public std::enable
         std::clamp<std::int64_t>(exp_s * 1000 + leeway_ms - unix_now_ms(), 0, kMaxExpiryDelayMs);
     const std::uint64_t generation = ++expiry_generation_;
     expiry_timer_.expires_after(std::chrono::milliseconds(delay_ms));
-    expiry_timer_.async_wait([self = this->shared_from_this(), generation](beast::error_code ec) {
+    expiry_timer_.async_wait([self = shared_from_this(), generation](beast::error_code ec) {
       if (!ec && generation == self->expiry_generation_) self->close(kCloseTokenExpired, "token expired");
     });
   }
@@ -403,7 +407,7 @@ class WsSession final : public Connection, public LiveStream, public std::enable
     cancel_timers();
     unsubscribe();
     cut_timer_.expires_after(kCloseGrace);
-    cut_timer_.async_wait([self = this->shared_from_this()](beast::error_code ec) {
+    cut_timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
       if (!ec) self->cut();
     });
     if (!accepted) return cut();
@@ -421,13 +425,13 @@ class WsSession final : public Connection, public LiveStream, public std::enable
   void send_close() {
     if (close_sent_) return;
     close_sent_ = true;
-    ws_.async_close(close_reason_, [self = this->shared_from_this()](beast::error_code) {
+    ws_.async_close(close_reason_, [self = shared_from_this()](beast::error_code) {
       // The read loop sees the peer's close (or the cut) and finishes the session.
     });
   }
 
   void cut() {
-    beast::get_lowest_layer(ws_).close();
+    ws_.next_layer().bytes().tcp().close();
   }
 
   void cancel_timers() {
@@ -489,13 +493,8 @@ class WsSession final : public Connection, public LiveStream, public std::enable
 
 }  // namespace
 
-void start_ws_session(ServerCore& core, beast::tcp_stream stream, Request req, StreamAdmission admission) {
-  std::make_shared<WsSession<beast::tcp_stream>>(core, std::move(stream), std::move(req), std::move(admission))
-      ->start();
-}
-
-void start_ws_session(ServerCore& core, TlsStream stream, Request req, StreamAdmission admission) {
-  std::make_shared<WsSession<TlsStream>>(core, std::move(stream), std::move(req), std::move(admission))->start();
+void start_ws_session(ServerCore& core, std::unique_ptr<ByteStream> stream, Request req, StreamAdmission admission) {
+  std::make_shared<WsSession>(core, std::move(stream), std::move(req), std::move(admission))->start();
 }
 
 }  // namespace herald::server::detail

@@ -54,7 +54,9 @@ TEST_F(TlsHandshakeTest, MutualTlsWithoutClientCertificateStopsWithTlsClientCert
   ASSERT_TRUE(rec.wait_state(State::stopped));
   const auto states = rec.states();
   EXPECT_EQ(states.back().reason, errc::tls_client_cert_required) << states.back().detail;
-  EXPECT_EQ(rec.count_state(State::reconnecting), 0u) << "a misconfiguration is not retried";
+  std::string history;
+  for (const auto& s : states) history += "\n  " + std::string(to_string(s.state)) + ": " + s.detail;
+  EXPECT_EQ(rec.count_state(State::reconnecting), 0u) << "a misconfiguration is not retried:" << history;
 }
 
 TEST_F(TlsHandshakeTest, MutualTlsWithClientCertificateWorks) {

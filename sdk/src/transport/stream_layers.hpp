@@ -1,76 +1,63 @@
-// The layers under a WebSocket connection, as a type: whether TLS runs to an https://
-// proxy (around the tunnel) and whether TLS runs to the stream server (inside the
-// tunnel, for wss://). Each combination names its stream type and where each step of a
-// connection attempt runs on it:
+// The layers under a WebSocket connection, behind one interface, so that Beast's
+// WebSocket is compiled once (over LayeredStream) instead of once per combination.
+// Four combinations exist, each a concrete StreamLayers (stream_layers.cpp):
 //
-//   <false,false>  tcp                        ws://  direct, or through an http/SOCKS5 proxy
-//   <false,true>   tls(tcp)                   wss:// direct, or through an http/SOCKS5 proxy
-//   <true,false>   tls-to-proxy(tcp)          ws://  through an https:// proxy
-//   <true,true>    tls(tls-to-proxy(tcp))     wss:// through an https:// proxy
+//   tcp                        ws://  direct, or through an http/SOCKS5 proxy
+//   tls(tcp)                   wss:// direct, or through an http/SOCKS5 proxy
+//   tls-to-proxy(tcp)          ws://  through an https:// proxy
+//   tls(tls-to-proxy(tcp))     wss:// through an https:// proxy
 //
-// The proxy exchange (CONNECT or SOCKS5) runs on tunnel(): the TCP stream, or the TLS
-// stream to an https:// proxy. The target's TLS handshake runs on target_tls().
+// A connection attempt runs its steps on the layers in order: TCP connect on tcp(), the
+// TLS handshake with an https:// proxy, the proxy exchange (CONNECT or SOCKS5) on the
+// tunnel, the TLS handshake with the server for wss://. Then the WebSocket reads and
+// writes bytes through the top layer. A step a combination does not have is never
+// asked for: proxy_tls() / target_tls() are null there.
+//
+// Why erased: see herald_asio/erased_stream.hpp. The interface also lets a test run a
+// connection on layers of its own.
 #pragma once
 
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <system_error>
+
+#include <openssl/ssl.h>
+
+#include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/ssl/context.hpp>
-#include <boost/asio/ssl/stream.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
-#include <boost/beast/ssl/ssl_stream.hpp>
+
+#include "herald_asio/erased_stream.hpp"
+#include "transport/proxy/proxy_endpoint.hpp"
 
 namespace herald::detail {
 
-using TcpStream = boost::beast::tcp_stream;
-using TlsOverTcp = boost::beast::ssl_stream<TcpStream>;
-// The inner TLS layer is Asio's own stream: asio::ssl::stream needs its next layer's
-// lowest_layer(), which beast::ssl_stream does not have.
-using ProxyTlsInner = boost::asio::ssl::stream<TcpStream>;
-using TlsOverTls = boost::beast::ssl_stream<ProxyTlsInner>;
+class StreamLayers : public asio_support::ByteStream {
+ public:
+  /// std::error_code: a herald::errc, or success; the string says what the proxy said.
+  using TunnelHandler = boost::asio::any_completion_handler<void(std::error_code, std::string)>;
 
-template <bool ProxyTls, bool TargetTls>
-struct StreamLayers;
+  /// `proxy_tls` is set for an https:// proxy, `target_tls` for wss://; both outlive
+  /// the layers.
+  static std::unique_ptr<StreamLayers> make(const boost::asio::any_io_executor& executor,
+                                            boost::asio::ssl::context* proxy_tls,
+                                            boost::asio::ssl::context* target_tls);
 
-template <>
-struct StreamLayers<false, false> {
-  using Stream = TcpStream;
-  static Stream make(const boost::asio::any_io_executor& ex, boost::asio::ssl::context*, boost::asio::ssl::context*) {
-    return Stream(ex);
-  }
-  static TcpStream& tunnel(Stream& s) { return s; }
+  /// The TLS session with an https:// proxy; null without one.
+  virtual SSL* proxy_tls() = 0;
+  virtual void async_proxy_tls_handshake(StepHandler done) = 0;
+
+  /// CONNECT (ProxyKind::http/https) or SOCKS5 to host:port through the proxy.
+  virtual void async_open_tunnel(const ProxyEndpoint& proxy, const std::string& host, std::uint16_t port,
+                                 TunnelHandler done) = 0;
+
+  /// The TLS session with the server (wss://); null for ws://.
+  virtual SSL* target_tls() = 0;
+  virtual void async_target_tls_handshake(StepHandler done) = 0;
 };
 
-template <>
-struct StreamLayers<false, true> {
-  using Stream = TlsOverTcp;
-  static Stream make(const boost::asio::any_io_executor& ex, boost::asio::ssl::context*,
-                     boost::asio::ssl::context* target) {
-    return Stream(ex, *target);
-  }
-  static TcpStream& tunnel(Stream& s) { return s.next_layer(); }
-  static TlsOverTcp& target_tls(Stream& s) { return s; }
-};
-
-template <>
-struct StreamLayers<true, false> {
-  using Stream = TlsOverTcp;
-  static Stream make(const boost::asio::any_io_executor& ex, boost::asio::ssl::context* proxy,
-                     boost::asio::ssl::context*) {
-    return Stream(ex, *proxy);
-  }
-  static TlsOverTcp& proxy_tls(Stream& s) { return s; }
-  static TlsOverTcp& tunnel(Stream& s) { return s; }
-};
-
-template <>
-struct StreamLayers<true, true> {
-  using Stream = TlsOverTls;
-  static Stream make(const boost::asio::any_io_executor& ex, boost::asio::ssl::context* proxy,
-                     boost::asio::ssl::context* target) {
-    return Stream(ProxyTlsInner(ex, *proxy), *target);
-  }
-  static ProxyTlsInner& proxy_tls(Stream& s) { return s.next_layer(); }
-  static ProxyTlsInner& tunnel(Stream& s) { return s.next_layer(); }
-  static TlsOverTls& target_tls(Stream& s) { return s; }
-};
+/// The stream a connection's beast::websocket::stream runs on.
+using LayeredStream = asio_support::ErasedStream<StreamLayers>;
 
 }  // namespace herald::detail

@@ -3,19 +3,14 @@
 #include <algorithm>
 #include <deque>
 #include <stdexcept>
-#include <type_traits>
 
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/ssl.hpp>
+#include <boost/asio/ssl/error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
-#include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket.hpp>
-#include <boost/beast/websocket/ssl.hpp>
 
 #include "protocol/messages.hpp"
-#include "transport/proxy/http_connect.hpp"
-#include "transport/proxy/socks5_connect.hpp"
 #include "transport/attempt_step.hpp"
 #include "transport/stream_layers.hpp"
 #include "transport/tls_context.hpp"
@@ -44,12 +39,9 @@ std::optional<std::chrono::seconds> parse_retry_after(std::string_view v) {
   return std::chrono::seconds{s};
 }
 
-// Every connection is this template over its layers (see stream_layers.hpp): plain or
-// TLS to the server, and with or without TLS to an https:// proxy around the tunnel.
-template <bool ProxyTls, bool TargetTls>
-class Session final : public WsConnection, public std::enable_shared_from_this<Session<ProxyTls, TargetTls>> {
-  using Layers = StreamLayers<ProxyTls, TargetTls>;
-
+// Every connection runs on its layers (see stream_layers.hpp): plain or TLS to the
+// server, and with or without TLS to an https:// proxy around the tunnel.
+class Session final : public WsConnection, public std::enable_shared_from_this<Session> {
  public:
   // `tls` is null for ws://; for wss:// the session shares it (it may outlive the client).
   Session(const asio::any_io_executor& ex, std::shared_ptr<TlsClientContext> tls, std::optional<ProxyRoute> proxy,
@@ -58,8 +50,8 @@ class Session final : public WsConnection, public std::enable_shared_from_this<S
         proxy_(std::move(proxy)),
         resolver_(ex),
         deadline_(ex),
-        ws_(Layers::make(ex, proxy_ && proxy_->tls ? &proxy_->tls->context() : nullptr,
-                         tls_ ? &tls_->context() : nullptr)),
+        ws_(StreamLayers::make(ex, proxy_ && proxy_->tls ? &proxy_->tls->context() : nullptr,
+                               tls_ ? &tls_->context() : nullptr)),
         events_(std::move(events)),
         settings_(settings) {}
 
@@ -69,7 +61,7 @@ class Session final : public WsConnection, public std::enable_shared_from_this<S
     authorization_ = "Bearer " + token;
     if (last_seen_id) last_seen_ = std::to_string(*last_seen_id);
     deadline_.expires_after(settings_.connect_timeout);
-    deadline_.async_wait([self = this->shared_from_this()](beast::error_code ec) {
+    deadline_.async_wait([self = shared_from_this()](beast::error_code ec) {
       if (!ec) self->attempt_timed_out();
     });
     tunnel_host_ = url_.host;
@@ -77,7 +69,7 @@ class Session final : public WsConnection, public std::enable_shared_from_this<S
       // socks5:// (curl's meaning): the client resolves, the proxy gets an address.
       step_ = AttemptStep::resolving_target;
       resolver_.async_resolve(url_.host, url_.port,
-                              [self = this->shared_from_this()](beast::error_code ec, tcp::resolver::results_type r) {
+                              [self = shared_from_this()](beast::error_code ec, tcp::resolver::results_type r) {
                                 self->on_target_resolved(ec, r);
                               });
       return;
@@ -101,7 +93,7 @@ class Session final : public WsConnection, public std::enable_shared_from_this<S
     websocket::close_reason why;
     why.code = code;
     why.reason = reason.substr(0, why.reason.max_size());
-    ws_.async_close(why, [self = this->shared_from_this()](beast::error_code) {
+    ws_.async_close(why, [self = shared_from_this()](beast::error_code) {
       self->abort();
     });
   }
@@ -109,7 +101,7 @@ class Session final : public WsConnection, public std::enable_shared_from_this<S
   void ping() override {
     if (ping_in_flight_ || !open_ || closing_) return;
     ping_in_flight_ = true;
-    ws_.async_ping({}, [self = this->shared_from_this()](beast::error_code) { self->ping_in_flight_ = false; });
+    ws_.async_ping({}, [self = shared_from_this()](beast::error_code) { self->ping_in_flight_ = false; });
   }
 
   void send(std::string text, bool secret) override {
@@ -125,8 +117,8 @@ class Session final : public WsConnection, public std::enable_shared_from_this<S
     resolver_.cancel();
     deadline_.cancel();
     beast::error_code ignored;
-    beast::get_lowest_layer(ws_).socket().shutdown(tcp::socket::shutdown_both, ignored);
-    beast::get_lowest_layer(ws_).close();
+    layers().tcp().socket().shutdown(tcp::socket::shutdown_both, ignored);
+    layers().tcp().close();
   }
 
   void detach() override { detached_ = true; }
@@ -167,7 +159,7 @@ class Session final : public WsConnection, public std::enable_shared_from_this<S
     const std::string host = proxy_ ? proxy_->endpoint.host : url_.host;
     const std::string port = proxy_ ? std::to_string(proxy_->endpoint.port) : url_.port;
     resolver_.async_resolve(host, port,
-                            [self = this->shared_from_this()](beast::error_code ec, tcp::resolver::results_type r) {
+                            [self = shared_from_this()](beast::error_code ec, tcp::resolver::results_type r) {
                               self->on_resolve(ec, r);
                             });
   }
@@ -179,22 +171,20 @@ class Session final : public WsConnection, public std::enable_shared_from_this<S
   void on_resolve(beast::error_code ec, const tcp::resolver::results_type& results) {
     if (ec) return fail(step_errc(), "resolve " + (proxy_ ? proxy_->endpoint.host : url_.host) + ": " + ec.message() + via_proxy());
     step_ = AttemptStep::connecting;
-    beast::get_lowest_layer(ws_).async_connect(
-        results, [self = this->shared_from_this()](beast::error_code e, const tcp::endpoint&) { self->on_connect(e); });
+    layers().tcp().async_connect(
+        results, [self = shared_from_this()](beast::error_code e, const tcp::endpoint&) { self->on_connect(e); });
   }
 
   void on_connect(beast::error_code ec) {
     if (ec) return fail(step_errc(), "connect " + first_hop() + ": " + ec.message() + via_proxy());
-    if constexpr (ProxyTls) {
+    if (SSL* ssl = layers().proxy_tls()) {
       step_ = AttemptStep::proxy_tls;
-      auto& layer = Layers::proxy_tls(ws_.next_layer());
       proxy_check_.host = proxy_->endpoint.host;
       const auto port = std::to_string(proxy_->endpoint.port);
-      if (auto failure = proxy_->tls->prepare(layer.native_handle(), proxy_check_, port)) {
+      if (auto failure = proxy_->tls->prepare(ssl, proxy_check_, port)) {
         return fail(failure->code, "TLS to the proxy: " + failure->detail + via_proxy());
       }
-      layer.async_handshake(asio::ssl::stream_base::client,
-                            [self = this->shared_from_this()](beast::error_code e) { self->on_proxy_tls(e); });
+      layers().async_proxy_tls_handshake([self = shared_from_this()](beast::error_code e) { self->on_proxy_tls(e); });
     } else if (proxy_) {
       open_tunnel();
     } else {
@@ -203,14 +193,11 @@ class Session final : public WsConnection, public std::enable_shared_from_this<S
   }
 
   void on_proxy_tls(beast::error_code ec) {
-    if constexpr (ProxyTls) {
-      if (ec) return fail_proxy_tls(ec);
-      if (auto failure = proxy_->tls->check_established(Layers::proxy_tls(ws_.next_layer()).native_handle(),
-                                                         proxy_check_)) {
-        return fail(failure->code, "TLS to the proxy: " + failure->detail + via_proxy());
-      }
-      open_tunnel();
+    if (ec) return fail_proxy_tls(ec);
+    if (auto failure = proxy_->tls->check_established(layers().proxy_tls(), proxy_check_)) {
+      return fail(failure->code, "TLS to the proxy: " + failure->detail + via_proxy());
     }
+    open_tunnel();
   }
 
   void fail_proxy_tls(beast::error_code ec) {
@@ -220,40 +207,29 @@ class Session final : public WsConnection, public std::enable_shared_from_this<S
 
   void open_tunnel() {
     step_ = AttemptStep::tunnelling;
-    auto done = [self = this->shared_from_this()](std::error_code ec, std::string detail) {
+    auto done = [self = shared_from_this()](std::error_code ec, std::string detail) {
       if (ec) return self->fail(static_cast<errc>(ec.value()), detail + self->via_proxy());
       self->start_target_tls();
     };
-    auto& stream = Layers::tunnel(ws_.next_layer());
     const auto port = static_cast<std::uint16_t>(std::stoul(url_.port));
-    if (proxy_->endpoint.kind == ProxyKind::socks5) {
-      async_socks5_connect(stream, tunnel_host_, port, proxy_->endpoint.credentials, std::move(done));
-    } else {
-      async_http_connect(stream, tunnel_host_, port, proxy_->endpoint.credentials, std::move(done));
-    }
+    layers().async_open_tunnel(proxy_->endpoint, tunnel_host_, port, std::move(done));
   }
 
   void start_target_tls() {
-    if constexpr (TargetTls) {
-      step_ = AttemptStep::tls;
-      auto& layer = Layers::target_tls(ws_.next_layer());
-      tls_check_.host = url_.host;
-      if (auto failure = tls_->prepare(layer.native_handle(), tls_check_, url_.port)) {
-        return fail(failure->code, failure->detail);
-      }
-      layer.async_handshake(asio::ssl::stream_base::client,
-                            [self = this->shared_from_this()](beast::error_code e) { self->on_tls(e); });
-    } else {
-      upgrade();
+    SSL* ssl = layers().target_tls();
+    if (!ssl) return upgrade();
+    step_ = AttemptStep::tls;
+    tls_check_.host = url_.host;
+    if (auto failure = tls_->prepare(ssl, tls_check_, url_.port)) {
+      return fail(failure->code, failure->detail);
     }
+    layers().async_target_tls_handshake([self = shared_from_this()](beast::error_code e) { self->on_tls(e); });
   }
 
   void on_tls(beast::error_code ec) {
-    if constexpr (TargetTls) {
-      if (ec) return fail_tls(ec);
-      if (auto failure = tls_->check_established(Layers::target_tls(ws_.next_layer()).native_handle(), tls_check_)) {
-        return fail(failure->code, failure->detail);
-      }
+    if (ec) return fail_tls(ec);
+    if (auto failure = tls_->check_established(layers().target_tls(), tls_check_)) {
+      return fail(failure->code, failure->detail);
     }
     upgrade();
   }
@@ -291,7 +267,7 @@ class Session final : public WsConnection, public std::enable_shared_from_this<S
     const bool default_port = url_.port == (url_.tls ? "443" : "80");
     const std::string host = default_port ? url_.host : url_.host + ":" + url_.port;
     ws_.async_handshake(response_, host, url_.target,
-                        [self = this->shared_from_this()](beast::error_code ec) { self->on_upgrade(ec); });
+                        [self = shared_from_this()](beast::error_code ec) { self->on_upgrade(ec); });
   }
 
   void on_upgrade(beast::error_code ec) {
@@ -308,8 +284,8 @@ class Session final : public WsConnection, public std::enable_shared_from_this<S
     }
     if (ec) {
       if (ec.category() == asio::error::get_ssl_category()) {
-        if constexpr (TargetTls) return fail_tls(ec);
-        if constexpr (ProxyTls) return fail_proxy_tls(ec);
+        if (layers().target_tls()) return fail_tls(ec);
+        if (layers().proxy_tls()) return fail_proxy_tls(ec);
       }
       return fail(errc::connect_failed, "WebSocket upgrade: " + ec.message());
     }
@@ -325,7 +301,7 @@ class Session final : public WsConnection, public std::enable_shared_from_this<S
   }
 
   void read() {
-    ws_.async_read(buffer_, [self = this->shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
+    ws_.async_read(buffer_, [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
   }
 
   void on_read(beast::error_code ec) {
@@ -353,7 +329,7 @@ class Session final : public WsConnection, public std::enable_shared_from_this<S
   void write_next() {
     writing_ = true;
     ws_.text(true);
-    ws_.async_write(asio::buffer(outbox_.front().text), [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+    ws_.async_write(asio::buffer(outbox_.front().text), [self = shared_from_this()](beast::error_code ec, std::size_t) {
       auto& done = self->outbox_.front();
       if (done.secret) done.text.assign(done.text.size(), '\0');
       self->outbox_.pop_front();
@@ -369,6 +345,8 @@ class Session final : public WsConnection, public std::enable_shared_from_this<S
     });
   }
 
+  StreamLayers& layers() { return ws_.next_layer().bytes(); }
+
   void fail(errc why, std::string detail) {
     if (detached_) return;
     detached_ = true;
@@ -383,7 +361,7 @@ class Session final : public WsConnection, public std::enable_shared_from_this<S
   TlsPeerCheck proxy_check_;
   tcp::resolver resolver_;
   asio::steady_timer deadline_;  // the whole attempt, until the upgrade is done
-  websocket::stream<typename Layers::Stream> ws_;
+  websocket::stream<LayeredStream> ws_;
   AttemptStep step_ = AttemptStep::resolving;
   std::string tunnel_host_;  // what the proxy is asked to connect to
   ConnectionEvents events_;
@@ -413,14 +391,7 @@ std::shared_ptr<WsConnection> WsConnection::create(const asio::any_io_executor& 
                                                    ConnectionSettings settings) {
   const bool proxy_tls = proxy && proxy->endpoint.kind == ProxyKind::https;
   if (proxy_tls && !proxy->tls) throw std::logic_error("an https:// proxy needs its TLS context");
-  auto make = [&](auto session_tag) -> std::shared_ptr<WsConnection> {
-    using S = typename decltype(session_tag)::type;
-    return std::make_shared<S>(executor, std::move(tls), std::move(proxy), std::move(events), settings);
-  };
-  if (proxy_tls) {
-    return tls ? make(std::type_identity<Session<true, true>>{}) : make(std::type_identity<Session<true, false>>{});
-  }
-  return tls ? make(std::type_identity<Session<false, true>>{}) : make(std::type_identity<Session<false, false>>{});
+  return std::make_shared<Session>(executor, std::move(tls), std::move(proxy), std::move(events), settings);
 }
 
 }  // namespace herald::detail
