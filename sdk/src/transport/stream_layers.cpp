@@ -52,7 +52,7 @@ class Layers final : public asio_support::ByteStreamOver<LayersStream<ProxyTls, 
 
   void async_proxy_tls_handshake(StepHandler done) override {
     if constexpr (ProxyTls) {
-      proxy_layer().async_handshake(asio::ssl::stream_base::client, asio_support::on_executor(tcp().get_executor(), std::move(done)));
+      proxy_layer().async_handshake(asio::ssl::stream_base::client, bound(std::move(done)));
     } else {
       refuse(tcp().get_executor(), std::move(done));
     }
@@ -62,9 +62,9 @@ class Layers final : public asio_support::ByteStreamOver<LayersStream<ProxyTls, 
                          TunnelHandler done) override {
     auto& tunnel = tunnel_layer();
     if (proxy.kind == ProxyKind::socks5) {
-      async_socks5_connect(tunnel, host, port, proxy.credentials, asio_support::on_executor(tcp().get_executor(), std::move(done)));
+      async_socks5_connect(tunnel, host, port, proxy.credentials, bound(std::move(done)));
     } else {
-      async_http_connect(tunnel, host, port, proxy.credentials, asio_support::on_executor(tcp().get_executor(), std::move(done)));
+      async_http_connect(tunnel, host, port, proxy.credentials, bound(std::move(done)));
     }
   }
 
@@ -75,13 +75,18 @@ class Layers final : public asio_support::ByteStreamOver<LayersStream<ProxyTls, 
 
   void async_target_tls_handshake(StepHandler done) override {
     if constexpr (TargetTls) {
-      stream_.async_handshake(asio::ssl::stream_base::client, asio_support::on_executor(tcp().get_executor(), std::move(done)));
+      stream_.async_handshake(asio::ssl::stream_base::client, bound(std::move(done)));
     } else {
       refuse(tcp().get_executor(), std::move(done));
     }
   }
 
  private:
+  template <class Handler>
+  auto bound(Handler done) {
+    return asio_support::on_executor(tcp().get_executor(), std::move(done));
+  }
+
   static Stream make(const asio::any_io_executor& ex, asio::ssl::context* proxy, asio::ssl::context* target) {
     if constexpr (ProxyTls && TargetTls) {
       return Stream(ProxyTlsInner(ex, *proxy), *target);

@@ -4,6 +4,8 @@
 #include <deque>
 #include <stdexcept>
 
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/error.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -25,6 +27,10 @@ namespace websocket = beast::websocket;
 using tcp = asio::ip::tcp;
 
 constexpr auto kCloseTimeout = std::chrono::seconds{2};
+// Beast's own close timeout (kCloseTimeout) only closes the socket. That does not end a
+// close handshake that Beast has wedged on its own locks (see close()), so a close that
+// has not completed by then is ended by cancelling the stream's operations.
+constexpr auto kCloseGiveUp = kCloseTimeout + std::chrono::seconds{1};
 
 // Delay-seconds of any length; a huge value saturates (the lifecycle clamps it to
 // ClientOptions::retry_after_max), so it neither overflows nor is ignored.
@@ -93,15 +99,28 @@ class Session final : public WsConnection, public std::enable_shared_from_this<S
     websocket::close_reason why;
     why.code = code;
     why.reason = reason.substr(0, why.reason.max_size());
-    ws_.async_close(why, [self = shared_from_this()](beast::error_code) {
+    ws_.async_close(why, asio::bind_cancellation_slot(close_cancel_.slot(), [self = shared_from_this()](beast::error_code) {
       self->abort();
+    }));
+    // Beast 1.81 can deadlock here: if the read in progress fails the connection (a
+    // message over max_frame_bytes, bad UTF-8...) while this close holds the write lock,
+    // the read parks waiting for the write lock while holding the read lock, and the
+    // close parks waiting for the read lock. Neither has a socket operation or a timer
+    // pending, so closing the socket (Beast's timeout, abort()) does not wake them, and
+    // the parked handlers keep this Session and the io_context's work alive forever.
+    // Only cancelling the parked operations releases them.
+    deadline_.expires_after(kCloseGiveUp);
+    deadline_.async_wait([self = shared_from_this()](beast::error_code ec) {
+      if (!ec) self->give_up_closing();
     });
   }
 
   void ping() override {
     if (ping_in_flight_ || !open_ || closing_) return;
     ping_in_flight_ = true;
-    ws_.async_ping({}, [self = shared_from_this()](beast::error_code) { self->ping_in_flight_ = false; });
+    ws_.async_ping({}, asio::bind_cancellation_slot(ping_cancel_.slot(), [self = shared_from_this()](beast::error_code) {
+      self->ping_in_flight_ = false;
+    }));
   }
 
   void send(std::string text, bool secret) override {
@@ -124,6 +143,17 @@ class Session final : public WsConnection, public std::enable_shared_from_this<S
   void detach() override { detached_ = true; }
 
  private:
+  // The close handshake outlived kCloseGiveUp: end every operation of the stream, parked
+  // or not. Each completes with operation_aborted (the read reports nothing: detached).
+  void give_up_closing() {
+    abort();
+    const auto terminal = asio::cancellation_type::terminal;
+    read_cancel_.emit(terminal);
+    write_cancel_.emit(terminal);
+    ping_cancel_.emit(terminal);
+    close_cancel_.emit(terminal);
+  }
+
   void attempt_timed_out() {
     if (step_ == AttemptStep::open) return;
     fail(step_errc(), std::string("timed out after ") + std::to_string(settings_.connect_timeout.count()) + " ms " +
@@ -301,7 +331,8 @@ class Session final : public WsConnection, public std::enable_shared_from_this<S
   }
 
   void read() {
-    ws_.async_read(buffer_, [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
+    auto done = [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); };
+    ws_.async_read(buffer_, asio::bind_cancellation_slot(read_cancel_.slot(), std::move(done)));
   }
 
   void on_read(beast::error_code ec) {
@@ -329,9 +360,9 @@ class Session final : public WsConnection, public std::enable_shared_from_this<S
   void write_next() {
     writing_ = true;
     ws_.text(true);
-    ws_.async_write(asio::buffer(outbox_.front().text), [self = shared_from_this()](beast::error_code ec, std::size_t) {
-      auto& done = self->outbox_.front();
-      if (done.secret) done.text.assign(done.text.size(), '\0');
+    auto done = [self = shared_from_this()](beast::error_code ec, std::size_t) {
+      auto& sent = self->outbox_.front();
+      if (sent.secret) sent.text.assign(sent.text.size(), '\0');
       self->outbox_.pop_front();
       self->writing_ = false;
       if (ec || self->closing_) {  // the read loop reports a broken connection
@@ -342,7 +373,8 @@ class Session final : public WsConnection, public std::enable_shared_from_this<S
         return;
       }
       if (!self->outbox_.empty() && !self->closing_) self->write_next();
-    });
+    };
+    ws_.async_write(asio::buffer(outbox_.front().text), asio::bind_cancellation_slot(write_cancel_.slot(), std::move(done)));
   }
 
   StreamLayers& layers() { return ws_.next_layer().bytes(); }
@@ -360,7 +392,13 @@ class Session final : public WsConnection, public std::enable_shared_from_this<S
   std::optional<ProxyRoute> proxy_;
   TlsPeerCheck proxy_check_;
   tcp::resolver resolver_;
-  asio::steady_timer deadline_;  // the whole attempt, until the upgrade is done
+  asio::steady_timer deadline_;  // the whole attempt, until the upgrade is done; then the close
+  // One per kind of stream operation (at most one of each is in flight), for
+  // give_up_closing(). Declared before ws_: they outlive the handlers it may still hold.
+  asio::cancellation_signal read_cancel_;
+  asio::cancellation_signal write_cancel_;
+  asio::cancellation_signal ping_cancel_;
+  asio::cancellation_signal close_cancel_;
   websocket::stream<LayeredStream> ws_;
   AttemptStep step_ = AttemptStep::resolving;
   std::string tunnel_host_;  // what the proxy is asked to connect to
