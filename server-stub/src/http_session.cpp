@@ -15,9 +15,9 @@
 #include <string>
 
 #include "admin_api.hpp"
-#include "herald_asio/erased_stream.hpp"
 #include "admin_key.hpp"
 #include "json_util.hpp"
+#include "server_stream.hpp"
 #include "sessions.hpp"
 #include "stream_request.hpp"
 
@@ -41,15 +41,13 @@ std::string joined(const Request& req, std::string_view name) {
   return out;
 }
 
-using asio_support::ByteStream;
-using asio_support::ByteStreamOver;
-using Stream = asio_support::ErasedStream<ByteStream>;
+using Stream = ErasedServerStream;
 
 // Runs on beast::tcp_stream (http://, ws://) or TlsStream after its handshake, behind
-// Stream (see herald_asio/erased_stream.hpp).
+// Stream (server_stream.hpp).
 class HttpSession final : public Connection, public std::enable_shared_from_this<HttpSession> {
  public:
-  HttpSession(ServerCore& core, std::unique_ptr<ByteStream> bytes) : core_(core), stream_(std::move(bytes)) {}
+  HttpSession(ServerCore& core, std::unique_ptr<ServerStream> bytes) : core_(core), stream_(std::move(bytes)) {}
 
   void run() {
     conn_id_ = core_.connections().add(weak_from_this());
@@ -214,7 +212,7 @@ class HttpSession final : public Connection, public std::enable_shared_from_this
 
 void start_http_session(ServerCore& core, tcp::socket socket) {
   if (core.tls_context() == nullptr) {
-    std::make_shared<HttpSession>(core, std::make_unique<ByteStreamOver<beast::tcp_stream>>(std::move(socket)))->run();
+    std::make_shared<HttpSession>(core, std::make_unique<ServerStreamOver<beast::tcp_stream>>(std::move(socket)))->run();
     return;
   }
   // TLS first; a peer that does not complete it within kTlsHandshakeTimeout is cut.
@@ -227,7 +225,7 @@ void start_http_session(ServerCore& core, tcp::socket socket) {
       return;
     }
     beast::get_lowest_layer(*tls).expires_never();
-    std::make_shared<HttpSession>(core, std::make_unique<ByteStreamOver<TlsStream>>(std::move(*tls)))->run();
+    std::make_shared<HttpSession>(core, std::make_unique<ServerStreamOver<TlsStream>>(std::move(*tls)))->run();
   });
 }
 

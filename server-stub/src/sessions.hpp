@@ -9,11 +9,9 @@
 #include "server_core.hpp"
 #include "token_service.hpp"
 
-namespace herald::asio_support {
-class ByteStream;
-}
-
 namespace herald::server::detail {
+
+class ServerStream;
 
 /// What the HTTP handshake established before the upgrade.
 struct StreamAdmission {
@@ -30,7 +28,7 @@ void start_http_session(ServerCore& core, tcp::socket socket);
 
 /// Completes the WebSocket upgrade of `req` and runs the stream (ws://, or wss:// when
 /// `stream` is the TLS stream of start_http_session).
-void start_ws_session(ServerCore& core, std::unique_ptr<asio_support::ByteStream> stream, Request req,
+void start_ws_session(ServerCore& core, std::unique_ptr<ServerStream> stream, Request req,
                       StreamAdmission admission);
 
 }  // namespace herald::server::detail

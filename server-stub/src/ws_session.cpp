@@ -25,9 +25,9 @@
 #include <vector>
 
 #include "frames.hpp"
-#include "herald_asio/erased_stream.hpp"
 #include "json_util.hpp"
 #include "reauth.hpp"
+#include "server_stream.hpp"
 #include "sessions.hpp"
 #include "stream_request.hpp"
 
@@ -67,14 +67,13 @@ std::string new_session_id() {
   return id;
 }
 
-using asio_support::ByteStream;
-using Stream = asio_support::ErasedStream<ByteStream>;
+using Stream = ErasedServerStream;
 
 // Runs on beast::tcp_stream (ws://) or TlsStream (wss://), behind Stream: one WebSocket
-// instantiation for both (see herald_asio/erased_stream.hpp).
+// instantiation for both (server_stream.hpp).
 class WsSession final : public Connection, public LiveStream, public std::enable_shared_from_this<WsSession> {
  public:
-  WsSession(ServerCore& core, std::unique_ptr<ByteStream> stream, Request req, StreamAdmission admission)
+  WsSession(ServerCore& core, std::unique_ptr<ServerStream> stream, Request req, StreamAdmission admission)
       : core_(core),
         ws_(Stream(std::move(stream))),
         req_(std::move(req)),
@@ -493,7 +492,7 @@ class WsSession final : public Connection, public LiveStream, public std::enable
 
 }  // namespace
 
-void start_ws_session(ServerCore& core, std::unique_ptr<ByteStream> stream, Request req, StreamAdmission admission) {
+void start_ws_session(ServerCore& core, std::unique_ptr<ServerStream> stream, Request req, StreamAdmission admission) {
   std::make_shared<WsSession>(core, std::move(stream), std::move(req), std::move(admission))->start();
 }
 

@@ -45,6 +45,12 @@ class Layers final : public asio_support::ByteStreamOver<LayersStream<ProxyTls, 
   Layers(const asio::any_io_executor& ex, asio::ssl::context* proxy, asio::ssl::context* target)
       : Base(make(ex, proxy, target)) {}
 
+  void async_connect(const asio::ip::tcp::resolver::results_type& endpoints, StepHandler done) override {
+    tcp().async_connect(endpoints, [d = std::move(done)](boost::system::error_code ec, const asio::ip::tcp::endpoint&) mutable {
+      std::move(d)(ec);
+    });
+  }
+
   SSL* proxy_tls() override {
     if constexpr (ProxyTls) return proxy_layer().native_handle();
     return nullptr;
@@ -54,7 +60,7 @@ class Layers final : public asio_support::ByteStreamOver<LayersStream<ProxyTls, 
     if constexpr (ProxyTls) {
       proxy_layer().async_handshake(asio::ssl::stream_base::client, bound(std::move(done)));
     } else {
-      refuse(tcp().get_executor(), std::move(done));
+      refuse(this->get_executor(), std::move(done));
     }
   }
 
@@ -77,14 +83,14 @@ class Layers final : public asio_support::ByteStreamOver<LayersStream<ProxyTls, 
     if constexpr (TargetTls) {
       stream_.async_handshake(asio::ssl::stream_base::client, bound(std::move(done)));
     } else {
-      refuse(tcp().get_executor(), std::move(done));
+      refuse(this->get_executor(), std::move(done));
     }
   }
 
  private:
   template <class Handler>
   auto bound(Handler done) {
-    return asio_support::on_executor(tcp().get_executor(), std::move(done));
+    return asio_support::on_executor(this->get_executor(), std::move(done));
   }
 
   static Stream make(const asio::any_io_executor& ex, asio::ssl::context* proxy, asio::ssl::context* target) {

@@ -7,7 +7,7 @@
 //   tls-to-proxy(tcp)          ws://  through an https:// proxy
 //   tls(tls-to-proxy(tcp))     wss:// through an https:// proxy
 //
-// A connection attempt runs its steps on the layers in order: TCP connect on tcp(), the
+// A connection attempt runs its steps on the layers in order: TCP connect, the
 // TLS handshake with an https:// proxy, the proxy exchange (CONNECT or SOCKS5) on the
 // tunnel, the TLS handshake with the server for wss://. Then the WebSocket reads and
 // writes bytes through the top layer. A step a combination does not have is never
@@ -26,6 +26,7 @@
 
 #include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
 
 #include "herald_asio/erased_stream.hpp"
@@ -43,6 +44,9 @@ class StreamLayers : public asio_support::ByteStream {
   static std::unique_ptr<StreamLayers> make(const boost::asio::any_io_executor& executor,
                                             boost::asio::ssl::context* proxy_tls,
                                             boost::asio::ssl::context* target_tls);
+
+  /// TCP to the first of `endpoints` that accepts (the proxy, or the server).
+  virtual void async_connect(const boost::asio::ip::tcp::resolver::results_type& endpoints, StepHandler done) = 0;
 
   /// The TLS session with an https:// proxy; null without one.
   virtual SSL* proxy_tls() = 0;

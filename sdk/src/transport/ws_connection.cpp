@@ -50,14 +50,13 @@ std::optional<std::chrono::seconds> parse_retry_after(std::string_view v) {
 class Session final : public WsConnection, public std::enable_shared_from_this<Session> {
  public:
   // `tls` is null for ws://; for wss:// the session shares it (it may outlive the client).
-  Session(const asio::any_io_executor& ex, std::shared_ptr<TlsClientContext> tls, std::optional<ProxyRoute> proxy,
-          ConnectionEvents events, ConnectionSettings settings)
+  Session(std::unique_ptr<StreamLayers> layers, const asio::any_io_executor& ex, std::shared_ptr<TlsClientContext> tls,
+          std::optional<ProxyRoute> proxy, ConnectionEvents events, ConnectionSettings settings)
       : tls_(std::move(tls)),
         proxy_(std::move(proxy)),
         resolver_(ex),
         deadline_(ex),
-        ws_(StreamLayers::make(ex, proxy_ && proxy_->tls ? &proxy_->tls->context() : nullptr,
-                               tls_ ? &tls_->context() : nullptr)),
+        ws_(std::move(layers)),
         events_(std::move(events)),
         settings_(settings) {}
 
@@ -135,9 +134,7 @@ class Session final : public WsConnection, public std::enable_shared_from_this<S
   void abort() override {
     resolver_.cancel();
     deadline_.cancel();
-    beast::error_code ignored;
-    layers().tcp().socket().shutdown(tcp::socket::shutdown_both, ignored);
-    layers().tcp().close();
+    layers().close();
   }
 
   void detach() override { detached_ = true; }
@@ -201,8 +198,7 @@ class Session final : public WsConnection, public std::enable_shared_from_this<S
   void on_resolve(beast::error_code ec, const tcp::resolver::results_type& results) {
     if (ec) return fail(step_errc(), "resolve " + (proxy_ ? proxy_->endpoint.host : url_.host) + ": " + ec.message() + via_proxy());
     step_ = AttemptStep::connecting;
-    layers().tcp().async_connect(
-        results, [self = shared_from_this()](beast::error_code e, const tcp::endpoint&) { self->on_connect(e); });
+    layers().async_connect(results, [self = shared_from_this()](beast::error_code e) { self->on_connect(e); });
   }
 
   void on_connect(beast::error_code ec) {
@@ -429,7 +425,17 @@ std::shared_ptr<WsConnection> WsConnection::create(const asio::any_io_executor& 
                                                    ConnectionSettings settings) {
   const bool proxy_tls = proxy && proxy->endpoint.kind == ProxyKind::https;
   if (proxy_tls && !proxy->tls) throw std::logic_error("an https:// proxy needs its TLS context");
-  return std::make_shared<Session>(executor, std::move(tls), std::move(proxy), std::move(events), settings);
+  auto layers = StreamLayers::make(executor, proxy_tls ? &proxy->tls->context() : nullptr, tls ? &tls->context() : nullptr);
+  return create_on(std::move(layers), executor, std::move(tls), std::move(proxy), std::move(events), settings);
+}
+
+std::shared_ptr<WsConnection> WsConnection::create_on(std::unique_ptr<StreamLayers> layers,
+                                                      const asio::any_io_executor& executor,
+                                                      std::shared_ptr<TlsClientContext> tls,
+                                                      std::optional<ProxyRoute> proxy, ConnectionEvents events,
+                                                      ConnectionSettings settings) {
+  return std::make_shared<Session>(std::move(layers), executor, std::move(tls), std::move(proxy), std::move(events),
+                                   settings);
 }
 
 }  // namespace herald::detail

@@ -24,6 +24,7 @@
 
 namespace herald::detail {
 
+class StreamLayers;
 class TlsClientContext;
 
 struct ConnectionEvents {
@@ -75,6 +76,13 @@ class WsConnection {
   static std::shared_ptr<WsConnection> create(const boost::asio::any_io_executor& executor,
                                               std::shared_ptr<TlsClientContext> tls, std::optional<ProxyRoute> proxy,
                                               ConnectionEvents events, ConnectionSettings settings);
+
+  /// As create(), on layers the caller made (a test's, over beast::test::stream). Their
+  /// proxy_tls() / target_tls() must match `proxy` and `tls`.
+  static std::shared_ptr<WsConnection> create_on(std::unique_ptr<StreamLayers> layers,
+                                                 const boost::asio::any_io_executor& executor,
+                                                 std::shared_ptr<TlsClientContext> tls, std::optional<ProxyRoute> proxy,
+                                                 ConnectionEvents events, ConnectionSettings settings);
 };
 
 }  // namespace herald::detail

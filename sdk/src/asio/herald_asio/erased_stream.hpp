@@ -82,45 +82,58 @@ auto on_executor(const boost::asio::any_io_executor& ex, Handler handler) {
 }
 
 /// Bytes in and out of a connection, and the WebSocket's end of it (Beast's teardown:
-/// a TLS close_notify where there is TLS, then the TCP shutdown).
+/// a TLS close_notify where there is TLS, then the TCP shutdown). Not tied to TCP, so
+/// that a test can run a connection on beast::test::stream.
 class ByteStream {
  public:
   using TransferHandler = boost::asio::any_completion_handler<void(boost::system::error_code, std::size_t)>;
   using StepHandler = boost::asio::any_completion_handler<void(boost::system::error_code)>;
 
   virtual ~ByteStream() = default;
-  /// The lowest layer: connect, shut down and close it here.
-  virtual boost::beast::tcp_stream& tcp() = 0;
+  /// The executor every completion runs on.
+  virtual boost::asio::any_io_executor get_executor() = 0;
+  /// Drops the connection at once (shutdown and close of the lowest layer); pending
+  /// operations complete with an error.
+  virtual void close() = 0;
   virtual void async_read_some(BufferArray<boost::asio::mutable_buffer> buffers, TransferHandler done) = 0;
   virtual void async_write_some(BufferArray<boost::asio::const_buffer> buffers, TransferHandler done) = 0;
   virtual void async_teardown(boost::beast::role_type role, StepHandler done) = 0;
   virtual void teardown(boost::beast::role_type role, boost::system::error_code& ec) = 0;
 };
 
-/// ByteStream over a concrete Beast stream (beast::tcp_stream, beast::ssl_stream<...>).
-/// `Interface` is ByteStream or an interface derived from it that adds operations
-/// (the SDK's StreamLayers).
+/// ByteStream over a concrete Beast stream on TCP (beast::tcp_stream,
+/// beast::ssl_stream<...>). `Interface` is ByteStream or an interface derived from it
+/// that adds operations (the SDK's StreamLayers; the server's, which asks for tcp()).
 template <class Stream, class Interface = ByteStream>
 class ByteStreamOver : public Interface {
  public:
   template <class... Args>
   explicit ByteStreamOver(Args&&... args) : stream_(std::forward<Args>(args)...) {}
 
-  boost::beast::tcp_stream& tcp() override { return boost::beast::get_lowest_layer(stream_); }
+  /// The lowest layer (overrides Interface::tcp() where the interface has one).
+  boost::beast::tcp_stream& tcp() { return boost::beast::get_lowest_layer(stream_); }
+
+  boost::asio::any_io_executor get_executor() override { return tcp().get_executor(); }
+
+  void close() override {
+    boost::system::error_code ignored;
+    tcp().socket().shutdown(boost::asio::socket_base::shutdown_both, ignored);
+    tcp().close();
+  }
 
   void async_read_some(BufferArray<boost::asio::mutable_buffer> buffers,
                        typename Interface::TransferHandler done) override {
-    stream_.async_read_some(buffers, on_executor(tcp().get_executor(), std::move(done)));
+    stream_.async_read_some(buffers, on_executor(get_executor(), std::move(done)));
   }
 
   void async_write_some(BufferArray<boost::asio::const_buffer> buffers,
                         typename Interface::TransferHandler done) override {
-    stream_.async_write_some(buffers, on_executor(tcp().get_executor(), std::move(done)));
+    stream_.async_write_some(buffers, on_executor(get_executor(), std::move(done)));
   }
 
   void async_teardown(boost::beast::role_type role, typename Interface::StepHandler done) override {
     using boost::beast::websocket::async_teardown;
-    async_teardown(role, stream_, on_executor(tcp().get_executor(), std::move(done)));
+    async_teardown(role, stream_, on_executor(get_executor(), std::move(done)));
   }
 
   void teardown(boost::beast::role_type role, boost::system::error_code& ec) override {
@@ -143,7 +156,7 @@ class ErasedStream {
   Interface& bytes() noexcept { return *bytes_; }
   /// Hands the stream on (the HTTP session to the WebSocket session that upgrades it).
   std::unique_ptr<Interface> release() && { return std::move(bytes_); }
-  executor_type get_executor() noexcept { return bytes_->tcp().get_executor(); }
+  executor_type get_executor() noexcept { return bytes_->get_executor(); }
 
   template <class MutableBufferSequence, class Token>
   auto async_read_some(const MutableBufferSequence& buffers, Token&& token) {
@@ -171,7 +184,7 @@ class ErasedStream {
   friend void async_teardown(boost::beast::role_type role, ErasedStream& s, Handler&& handler) {
     s.bytes_->async_teardown(role, std::forward<Handler>(handler));
   }
-  friend void beast_close_socket(ErasedStream& s) { s.bytes_->tcp().close(); }
+  friend void beast_close_socket(ErasedStream& s) { s.bytes_->close(); }
 
  private:
   std::unique_ptr<Interface> bytes_;
