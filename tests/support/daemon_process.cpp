@@ -4,7 +4,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
-#include <spawn.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -56,29 +56,61 @@ TempDir::~TempDir() {
 }
 
 DaemonProcess::DaemonProcess(const std::vector<std::string>& argv, const std::filesystem::path& log) {
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-  posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
-  // Nothing else of the test process: an inherited listening socket of an in-process
-  // server would outlive the server in the daemon and keep its port taken.
-  posix_spawn_file_actions_addclosefrom_np(&actions, STDERR_FILENO + 1);
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
-  posix_spawnattr_setpgroup(&attr, 0);  // its own group: stop() reaches its children too
+  // Everything the child needs is prepared before fork(): between fork() and exec()
+  // it makes only async-signal-safe calls.
   std::vector<char*> args;
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
-  const int rc = ::posix_spawn(&pid_, args[0], &actions, &attr, args.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  posix_spawnattr_destroy(&attr);
-  if (rc != 0) {
-    errno = rc;
-    pid_ = -1;
-    throw os_error("posix_spawn");
+  const std::string log_path = log.string();
+  const pid_t parent = ::getpid();
+  // The child reports a failed exec (its errno) on this pipe; a successful exec closes
+  // it (O_CLOEXEC), so the parent reads nothing.
+  int exec_error[2];
+  if (::pipe2(exec_error, O_CLOEXEC) != 0) throw os_error("pipe2");
+  const pid_t pid = ::fork();
+  if (pid < 0) {
+    ::close(exec_error[0]);
+    ::close(exec_error[1]);
+    throw os_error("fork");
   }
+  if (pid == 0) {
+    const int report = exec_error[1];
+    auto fail = [report] {
+      const int e = errno;
+      [[maybe_unused]] const auto n = ::write(report, &e, sizeof e);
+      ::_exit(127);
+    };
+    // Dies with the test process, even when that is SIGKILLed (a ctest timeout):
+    // a daemon left behind would keep its port and the machine busy.
+    if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || ::getppid() != parent) fail();
+    ::setpgid(0, 0);  // its own group: stop() reaches its children too
+    const int in = ::open("/dev/null", O_RDONLY);
+    const int out = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    if (in < 0 || out < 0 || ::dup2(in, STDIN_FILENO) < 0 || ::dup2(out, STDOUT_FILENO) < 0 ||
+        ::dup2(out, STDERR_FILENO) < 0) {
+      fail();
+    }
+    // Nothing else of the test process: an inherited listening socket of an in-process
+    // server would outlive the server in the daemon and keep its port taken.
+    const auto keep = static_cast<unsigned>(report);
+    if (keep > STDERR_FILENO + 1) ::close_range(STDERR_FILENO + 1, keep - 1, 0);
+    ::close_range(keep + 1, ~0U, 0);
+    ::execve(args[0], args.data(), environ);
+    fail();
+  }
+  ::close(exec_error[1]);
+  int child_errno = 0;
+  ssize_t n = 0;
+  do {
+    n = ::read(exec_error[0], &child_errno, sizeof child_errno);
+  } while (n < 0 && errno == EINTR);
+  ::close(exec_error[0]);
+  if (n > 0) {
+    ::waitpid(pid, nullptr, 0);
+    errno = child_errno;
+    throw os_error(("cannot start " + argv.front()).c_str());
+  }
+  pid_ = pid;
 }
 
 DaemonProcess::~DaemonProcess() { stop(); }

@@ -33,8 +33,10 @@ class TempDir {
 
 class DaemonProcess {
  public:
-  /// Spawns `argv` (argv[0] is the binary's path), stdout and stderr appended to `log`.
-  /// Throws std::system_error if it cannot be spawned.
+  /// Spawns `argv` (argv[0] is the binary's path), stdout and stderr appended to `log`,
+  /// in its own process group. It is SIGKILLed when the thread that created it ends
+  /// (PR_SET_PDEATHSIG) — so when the test process dies, even by SIGKILL: create it on
+  /// the test's thread. Throws std::system_error if it cannot be started.
   DaemonProcess(const std::vector<std::string>& argv, const std::filesystem::path& log);
   ~DaemonProcess();
   DaemonProcess(const DaemonProcess&) = delete;
