@@ -11,7 +11,9 @@
 
 #include <algorithm>
 #include <array>
+#include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/buffer.hpp>
+#include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/buffers_to_string.hpp>
 #include <boost/beast/websocket/ssl.hpp>
@@ -157,7 +159,8 @@ class WsSession final : public Connection, public LiveStream, public std::enable
   }
 
   void do_read() {
-    ws_.async_read(read_buffer_, [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
+    auto done = [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); };
+    ws_.async_read(read_buffer_, asio::bind_cancellation_slot(read_cancel_.slot(), std::move(done)));
   }
 
   void on_read(beast::error_code ec) {
@@ -337,9 +340,8 @@ class WsSession final : public Connection, public LiveStream, public std::enable
 
   void do_write() {
     writing_ = true;
-    ws_.async_write(asio::buffer(queue_.front()), [self = shared_from_this()](beast::error_code ec, std::size_t) {
-      self->on_write(ec);
-    });
+    auto done = [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_write(ec); };
+    ws_.async_write(asio::buffer(queue_.front()), asio::bind_cancellation_slot(write_cancel_.slot(), std::move(done)));
   }
 
   void on_write(beast::error_code ec) {
@@ -374,7 +376,8 @@ class WsSession final : public Connection, public LiveStream, public std::enable
       }
       if (!self->ping_in_flight_) {
         self->ping_in_flight_ = true;
-        self->ws_.async_ping({}, [self](beast::error_code) { self->ping_in_flight_ = false; });
+        auto done = [self](beast::error_code) { self->ping_in_flight_ = false; };
+        self->ws_.async_ping({}, asio::bind_cancellation_slot(self->ping_cancel_.slot(), std::move(done)));
       }
       self->arm_ping();
     });
@@ -407,7 +410,7 @@ class WsSession final : public Connection, public LiveStream, public std::enable
     unsubscribe();
     cut_timer_.expires_after(kCloseGrace);
     cut_timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
-      if (!ec) self->cut();
+      if (!ec) self->give_up_closing();
     });
     if (!accepted) return cut();
     // Keep a frame already being written and a pending error frame; drop the rest.
@@ -424,9 +427,25 @@ class WsSession final : public Connection, public LiveStream, public std::enable
   void send_close() {
     if (close_sent_) return;
     close_sent_ = true;
-    ws_.async_close(close_reason_, [self = shared_from_this()](beast::error_code) {
+    auto done = [self = shared_from_this()](beast::error_code) {
       // The read loop sees the peer's close (or the cut) and finishes the session.
-    });
+    };
+    ws_.async_close(close_reason_, asio::bind_cancellation_slot(close_cancel_.slot(), std::move(done)));
+  }
+
+  // The close did not finish within kCloseGrace: cut the connection, and end every
+  // operation still parked in Beast. Cutting alone is not enough: when a client frame
+  // fails the connection while our close runs, Beast 1.81 parks the close (holding the
+  // write lock, waiting for the read lock) and the read (holding the read lock, waiting
+  // for the write lock); neither has a socket operation that the cut would end. Each
+  // completes with operation_aborted; the read's finishes the session.
+  void give_up_closing() {
+    cut();
+    const auto terminal = asio::cancellation_type::terminal;
+    read_cancel_.emit(terminal);
+    write_cancel_.emit(terminal);
+    ping_cancel_.emit(terminal);
+    close_cancel_.emit(terminal);
   }
 
   void cut() {
@@ -457,6 +476,12 @@ class WsSession final : public Connection, public LiveStream, public std::enable
   }
 
   ServerCore& core_;
+  // One per kind of stream operation (at most one of each is in flight), for
+  // give_up_closing(). Declared before ws_: they outlive the handlers it may hold.
+  asio::cancellation_signal read_cancel_;
+  asio::cancellation_signal write_cancel_;
+  asio::cancellation_signal ping_cancel_;
+  asio::cancellation_signal close_cancel_;
   websocket::stream<Stream> ws_;
   Request req_;
   StreamAdmission admission_;

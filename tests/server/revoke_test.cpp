@@ -73,6 +73,28 @@ TEST_F(Revoke, ClosesLiveStreamsWith4003AndRefusesOldTokens) {
   EXPECT_EQ(other->read_json()["id"], id2);
 }
 
+// The server closes (here: revoke) while a client frame is half read, and the rest of
+// the frame then fails the connection (not UTF-8). Beast 1.81 then parks both the
+// server's close (holding the write lock, waiting for the read lock) and its read
+// (holding the read lock, waiting for the write lock to send 1007): nothing wakes
+// them: the session stayed forever (and stop() waited 5 s for it). The close grace
+// ends it now.
+TEST_F(Revoke, AClientFrameFailingUnderTheServersCloseDoesNotLeaveTheSessionBehind) {
+  start();
+  auto client = open(server_->issue_token("alice", 1h));
+  ASSERT_TRUE(client);
+  ASSERT_TRUE(await_connections(1));
+  // The header of a masked 10-byte text frame (mask key 0: the payload goes as is).
+  client->send_raw(std::string("\x81\x8a\x00\x00\x00\x00", 6));
+  server_->revoke("alice");
+  EXPECT_EQ(client->read_raw_until_close_frame(), 4003);
+  client->send_raw(std::string(10, '\xff'));
+  // The client neither answers the close nor goes: only the server can end it. Drained
+  // means no WebSocket session is left, of any phase (the live count dropped at 4003).
+  server_->drain(std::chrono::minutes(1));
+  EXPECT_TRUE(server_->wait_drained_for(kTestTimeout)) << "the session stayed after its close wedged";
+}
+
 TEST_F(Revoke, AdminEndpoint) {
   start();
   const auto old_token = server_->issue_token("u1", 1h);

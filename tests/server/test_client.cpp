@@ -1,8 +1,10 @@
 #include "test_client.hpp"
 
+#include <array>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/buffers_to_string.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
@@ -159,6 +161,60 @@ nlohmann::json WsClient::read_json(std::chrono::milliseconds timeout) {
   const std::string text = beast::buffers_to_string(s.buffer.data());
   s.buffer.consume(s.buffer.size());
   return nlohmann::json::parse(text);
+}
+
+void WsClient::send_raw(const std::string& bytes) {
+  auto& s = *state_;
+  auto& tcp_layer = beast::get_lowest_layer(s.ws);
+  const auto ec = run_bounded(
+      s.ioc, kTestTimeout,
+      [&](auto done) { asio::async_write(tcp_layer, asio::buffer(bytes), [done](beast::error_code e, std::size_t) { done(e); }); },
+      [&] { tcp_layer.close(); });
+  if (ec) throw std::runtime_error("test client: raw write failed: " + ec.message());
+}
+
+std::uint16_t WsClient::read_raw_until_close_frame(std::chrono::milliseconds timeout) {
+  auto& s = *state_;
+  auto& tcp_layer = beast::get_lowest_layer(s.ws);
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  std::string in;
+  std::array<char, 4096> chunk{};
+  for (;;) {
+    // Complete server frames (unmasked) at the front of `in`.
+    while (in.size() >= 2) {
+      const auto b0 = static_cast<unsigned char>(in[0]);
+      std::size_t len = static_cast<unsigned char>(in[1]) & 0x7f;
+      std::size_t head = 2;
+      if (len == 126) {
+        if (in.size() < 4) break;
+        len = (std::size_t{static_cast<unsigned char>(in[2])} << 8) | static_cast<unsigned char>(in[3]);
+        head = 4;
+      } else if (len == 127) {
+        throw std::runtime_error("test client: a server frame over 64 KiB");
+      }
+      if (in.size() < head + len) break;
+      if ((b0 & 0x0f) == 0x8) {
+        return len >= 2 ? static_cast<std::uint16_t>((static_cast<unsigned char>(in[head]) << 8) |
+                                                     static_cast<unsigned char>(in[head + 1]))
+                        : std::uint16_t{1005};
+      }
+      in.erase(0, head + len);
+    }
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) throw std::runtime_error("test client: no close frame within the timeout");
+    std::size_t got = 0;
+    const auto ec = run_bounded(
+        s.ioc, left,
+        [&](auto done) {
+          tcp_layer.async_read_some(asio::buffer(chunk), [done, &got](beast::error_code e, std::size_t n) {
+            got = n;
+            done(e);
+          });
+        },
+        [&] { tcp_layer.close(); });
+    if (ec) throw std::runtime_error("test client: raw read failed: " + ec.message());
+    in.append(chunk.data(), got);
+  }
 }
 
 CloseInfo WsClient::read_until_close(std::chrono::milliseconds timeout) {

@@ -57,6 +57,12 @@ class WsClient {
   /// Close handshake from the client side (1000).
   void close();
 
+  /// Bytes straight onto the TCP connection, past the WebSocket (e.g. half a frame).
+  void send_raw(const std::string& bytes);
+  /// Reads the connection's bytes (past the WebSocket, which does not answer) until a
+  /// server close frame went by; returns its code.
+  std::uint16_t read_raw_until_close_frame(std::chrono::milliseconds timeout = kTestTimeout);
+
   struct State;
 
  private:
