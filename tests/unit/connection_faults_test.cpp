@@ -55,13 +55,16 @@ class MemoryLayers final : public StreamLayers {
     stream_.connect(peer);
   }
 
-  /// Called as each operation starts.
+  /// Called as each operation starts; on_step also as a step of the attempt starts
+  /// (connect, tunnel), which only the connection itself does (not Beast's operations).
   std::function<void()> on_operation = [] {};
+  std::function<void()> on_step = [] {};
 
   asio::any_io_executor get_executor() override { return stream_.get_executor(); }
   void close() override { stream_.close(); }
 
   void async_connect(const asio::ip::tcp::resolver::results_type&, StepHandler done) override {
+    on_step();
     on_operation();
     beast::error_code ec;
     injected_ = fail_.fail(ec) || injected_;
@@ -72,6 +75,7 @@ class MemoryLayers final : public StreamLayers {
   void async_proxy_tls_handshake(StepHandler) override { ADD_FAILURE() << "no TLS to this proxy"; }
 
   void async_open_tunnel(const ProxyEndpoint&, const std::string&, std::uint16_t, TunnelHandler done) override {
+    on_step();
     on_operation();
     beast::error_code ec;
     injected_ = fail_.fail(ec) || injected_;
@@ -151,6 +155,7 @@ struct Outcome {
   bool freed = false;        // the connection object is gone afterwards
   bool injected = false;     // the fail_count's failure happened (else: a clean run)
   bool stopped_early = false;  // close() was called as operation #close_at started
+  std::size_t started_after_stop = 0;  // attempt steps started after a close() before open
 };
 
 constexpr std::size_t kNever = std::numeric_limits<std::size_t>::max();
@@ -203,6 +208,9 @@ Outcome run_once(std::size_t n, std::size_t close_at = kNever) {
   conn = owner.get();
   std::weak_ptr<WsConnection> watch = owner;
   std::size_t operations = 0;
+  layers_of_owner->on_step = [&] {
+    if (out.stopped_early && !out.opened) ++out.started_after_stop;
+  };
   layers_of_owner->on_operation = [&, watch] {
     if (operations++ != close_at) return;
     asio::post(io, [&, watch] {
@@ -267,6 +275,9 @@ TEST(ConnectionFaults, CloseAsEachOperationStartsEndsCleanly) {
     EXPECT_TRUE(o.freed) << "the connection was not freed";
     EXPECT_EQ(o.events_after_close, 0u) << "an event after close()";
     EXPECT_FALSE(o.injected);
+    // An attempt ended by close() starts nothing more: a step that had completed just
+    // before must not go on (a TCP connect would open a socket nothing closes).
+    EXPECT_EQ(o.started_after_stop, 0u) << "a step started after close() ended the attempt";
     if (!o.stopped_early) break;  // past the last operation: the script ran to its end
   }
   EXPECT_GT(k, 8u) << "too few operations to cover connect, tunnel, upgrade, read, write, close";

@@ -166,7 +166,18 @@ class Session final : public WsConnection, public std::enable_shared_from_this<S
 
   std::string via_proxy() const { return proxy_ ? " via proxy " + detail::describe(proxy_->endpoint) : ""; }
 
+  // Each step's completion first asks this: a step that completed (successfully) just
+  // as the attempt ended — its deadline, close() — must not start the next one. Above
+  // all not a TCP connect, which would open a new socket that nothing closes, its read
+  // holding the connection and the client's I/O thread forever.
+  bool attempt_over() {
+    if (!detached_) return false;
+    abort();
+    return true;
+  }
+
   void on_target_resolved(beast::error_code ec, const tcp::resolver::results_type& results) {
+    if (attempt_over()) return;
     if (ec) return fail(errc::connect_failed, "resolve " + url_.host + ": " + ec.message());
     // An IPv4 address when there is one: SOCKS5 proxies commonly have no IPv6 route.
     auto chosen = results.begin();
@@ -196,12 +207,14 @@ class Session final : public WsConnection, public std::enable_shared_from_this<S
   }
 
   void on_resolve(beast::error_code ec, const tcp::resolver::results_type& results) {
+    if (attempt_over()) return;
     if (ec) return fail(step_errc(), "resolve " + (proxy_ ? proxy_->endpoint.host : url_.host) + ": " + ec.message() + via_proxy());
     step_ = AttemptStep::connecting;
     layers().async_connect(results, [self = shared_from_this()](beast::error_code e) { self->on_connect(e); });
   }
 
   void on_connect(beast::error_code ec) {
+    if (attempt_over()) return;
     if (ec) return fail(step_errc(), "connect " + first_hop() + ": " + ec.message() + via_proxy());
     if (SSL* ssl = layers().proxy_tls()) {
       step_ = AttemptStep::proxy_tls;
@@ -219,6 +232,7 @@ class Session final : public WsConnection, public std::enable_shared_from_this<S
   }
 
   void on_proxy_tls(beast::error_code ec) {
+    if (attempt_over()) return;
     if (ec) return fail_proxy_tls(ec);
     if (auto failure = proxy_->tls->check_established(layers().proxy_tls(), proxy_check_)) {
       return fail(failure->code, "TLS to the proxy: " + failure->detail + via_proxy());
@@ -234,6 +248,7 @@ class Session final : public WsConnection, public std::enable_shared_from_this<S
   void open_tunnel() {
     step_ = AttemptStep::tunnelling;
     auto done = [self = shared_from_this()](std::error_code ec, std::string detail) {
+      if (self->attempt_over()) return;
       if (ec) return self->fail(static_cast<errc>(ec.value()), detail + self->via_proxy());
       self->start_target_tls();
     };
@@ -253,6 +268,7 @@ class Session final : public WsConnection, public std::enable_shared_from_this<S
   }
 
   void on_tls(beast::error_code ec) {
+    if (attempt_over()) return;
     if (ec) return fail_tls(ec);
     if (auto failure = tls_->check_established(layers().target_tls(), tls_check_)) {
       return fail(failure->code, failure->detail);
@@ -299,6 +315,7 @@ class Session final : public WsConnection, public std::enable_shared_from_this<S
   void on_upgrade(beast::error_code ec) {
     authorization_.assign(authorization_.size(), '\0');  // do not keep the secret around
     authorization_.clear();
+    if (attempt_over()) return;
     if (ec == websocket::error::upgrade_declined) {
       HandshakeRefusal r;
       r.status = response_.result_int();
