@@ -8,10 +8,16 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=${HERALD_BUILD_DIR:-$root/build}
 start=$SECONDS
 
+# Each phase says how long it took: CI must stay under 45 minutes on 2 cores.
+phase_start=$SECONDS
+phase_done() { echo "== $1 took $((SECONDS - phase_start)) s"; phase_start=$SECONDS; }
+
 echo "== build ($build)"
 HERALD_BUILD_DIR=$build "$root/scripts/build.sh"
+phase_done build
 echo "== tests"
 ctest --test-dir "$build" --output-on-failure -j2 --timeout 600
+phase_done tests
 
 if [[ "${HERALD_SANITIZERS:-1}" == 1 ]]; then
   for san in "address,undefined" "thread"; do
@@ -22,12 +28,14 @@ if [[ "${HERALD_SANITIZERS:-1}" == 1 ]]; then
     # (maybe-uninitialized inside libstdc++); the plain build keeps warnings fatal.
     HERALD_BUILD_DIR=$dir "$root/scripts/build.sh" -DHERALD_SANITIZE="$san" -DHERALD_BUILD_EXAMPLES=OFF \
       -DHERALD_WERROR=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1"
+    phase_done "sanitizer build ($san)"
     echo "== tests under $san"
     # The demo runs in the plain build only.
     TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
     UBSAN_OPTIONS="halt_on_error=1 print_stacktrace=1" \
     ASAN_OPTIONS="detect_leaks=1" \
       ctest --test-dir "$dir" --output-on-failure -j2 --timeout 900 -E "^demo$"
+    phase_done "tests under $san"
   done
 fi
 echo "== all tests passed in $((SECONDS - start)) s"
