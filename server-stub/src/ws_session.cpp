@@ -11,9 +11,7 @@
 
 #include <algorithm>
 #include <array>
-#include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/buffer.hpp>
-#include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/buffers_to_string.hpp>
 #include <boost/beast/websocket/ssl.hpp>
@@ -27,6 +25,7 @@
 #include <vector>
 
 #include "frames.hpp"
+#include "herald_asio/parked_op_cancellation.hpp"
 #include "json_util.hpp"
 #include "reauth.hpp"
 #include "server_stream.hpp"
@@ -160,7 +159,7 @@ class WsSession final : public Connection, public LiveStream, public std::enable
 
   void do_read() {
     auto done = [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); };
-    ws_.async_read(read_buffer_, asio::bind_cancellation_slot(read_cancel_.slot(), std::move(done)));
+    ws_.async_read(read_buffer_, asio::bind_cancellation_slot(parked_.read.slot(), std::move(done)));
   }
 
   void on_read(beast::error_code ec) {
@@ -341,7 +340,7 @@ class WsSession final : public Connection, public LiveStream, public std::enable
   void do_write() {
     writing_ = true;
     auto done = [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_write(ec); };
-    ws_.async_write(asio::buffer(queue_.front()), asio::bind_cancellation_slot(write_cancel_.slot(), std::move(done)));
+    ws_.async_write(asio::buffer(queue_.front()), asio::bind_cancellation_slot(parked_.write.slot(), std::move(done)));
   }
 
   void on_write(beast::error_code ec) {
@@ -377,7 +376,7 @@ class WsSession final : public Connection, public LiveStream, public std::enable
       if (!self->ping_in_flight_) {
         self->ping_in_flight_ = true;
         auto done = [self](beast::error_code) { self->ping_in_flight_ = false; };
-        self->ws_.async_ping({}, asio::bind_cancellation_slot(self->ping_cancel_.slot(), std::move(done)));
+        self->ws_.async_ping({}, asio::bind_cancellation_slot(self->parked_.ping.slot(), std::move(done)));
       }
       self->arm_ping();
     });
@@ -430,7 +429,7 @@ class WsSession final : public Connection, public LiveStream, public std::enable
     auto done = [self = shared_from_this()](beast::error_code) {
       // The read loop sees the peer's close (or the cut) and finishes the session.
     };
-    ws_.async_close(close_reason_, asio::bind_cancellation_slot(close_cancel_.slot(), std::move(done)));
+    ws_.async_close(close_reason_, asio::bind_cancellation_slot(parked_.close.slot(), std::move(done)));
   }
 
   // The close did not finish within kCloseGrace: cut the connection, and end every
@@ -441,11 +440,7 @@ class WsSession final : public Connection, public LiveStream, public std::enable
   // completes with operation_aborted; the read's finishes the session.
   void give_up_closing() {
     cut();
-    const auto terminal = asio::cancellation_type::terminal;
-    read_cancel_.emit(terminal);
-    write_cancel_.emit(terminal);
-    ping_cancel_.emit(terminal);
-    close_cancel_.emit(terminal);
+    parked_.cancel_all();
   }
 
   void cut() {
@@ -476,12 +471,7 @@ class WsSession final : public Connection, public LiveStream, public std::enable
   }
 
   ServerCore& core_;
-  // One per kind of stream operation (at most one of each is in flight), for
-  // give_up_closing(). Declared before ws_: they outlive the handlers it may hold.
-  asio::cancellation_signal read_cancel_;
-  asio::cancellation_signal write_cancel_;
-  asio::cancellation_signal ping_cancel_;
-  asio::cancellation_signal close_cancel_;
+  asio_support::ParkedOpCancellation parked_;  // before ws_: outlives the handlers it holds
   websocket::stream<Stream> ws_;
   Request req_;
   StreamAdmission admission_;

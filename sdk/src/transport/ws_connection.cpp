@@ -4,14 +4,13 @@
 #include <deque>
 #include <stdexcept>
 
-#include <boost/asio/bind_cancellation_slot.hpp>
-#include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/websocket.hpp>
 
+#include "herald_asio/parked_op_cancellation.hpp"
 #include "protocol/messages.hpp"
 #include "transport/attempt_step.hpp"
 #include "transport/stream_layers.hpp"
@@ -98,7 +97,7 @@ class Session final : public WsConnection, public std::enable_shared_from_this<S
     websocket::close_reason why;
     why.code = code;
     why.reason = reason.substr(0, why.reason.max_size());
-    ws_.async_close(why, asio::bind_cancellation_slot(close_cancel_.slot(), [self = shared_from_this()](beast::error_code) {
+    ws_.async_close(why, asio::bind_cancellation_slot(parked_.close.slot(), [self = shared_from_this()](beast::error_code) {
       self->abort();
     }));
     // Beast 1.81 can deadlock here: if the read in progress fails the connection (a
@@ -117,7 +116,7 @@ class Session final : public WsConnection, public std::enable_shared_from_this<S
   void ping() override {
     if (ping_in_flight_ || !open_ || closing_) return;
     ping_in_flight_ = true;
-    ws_.async_ping({}, asio::bind_cancellation_slot(ping_cancel_.slot(), [self = shared_from_this()](beast::error_code) {
+    ws_.async_ping({}, asio::bind_cancellation_slot(parked_.ping.slot(), [self = shared_from_this()](beast::error_code) {
       self->ping_in_flight_ = false;
     }));
   }
@@ -144,11 +143,7 @@ class Session final : public WsConnection, public std::enable_shared_from_this<S
   // or not. Each completes with operation_aborted (the read reports nothing: detached).
   void give_up_closing() {
     abort();
-    const auto terminal = asio::cancellation_type::terminal;
-    read_cancel_.emit(terminal);
-    write_cancel_.emit(terminal);
-    ping_cancel_.emit(terminal);
-    close_cancel_.emit(terminal);
+    parked_.cancel_all();
   }
 
   void attempt_timed_out() {
@@ -345,7 +340,7 @@ class Session final : public WsConnection, public std::enable_shared_from_this<S
 
   void read() {
     auto done = [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); };
-    ws_.async_read(buffer_, asio::bind_cancellation_slot(read_cancel_.slot(), std::move(done)));
+    ws_.async_read(buffer_, asio::bind_cancellation_slot(parked_.read.slot(), std::move(done)));
   }
 
   void on_read(beast::error_code ec) {
@@ -387,7 +382,7 @@ class Session final : public WsConnection, public std::enable_shared_from_this<S
       }
       if (!self->outbox_.empty() && !self->closing_) self->write_next();
     };
-    ws_.async_write(asio::buffer(outbox_.front().text), asio::bind_cancellation_slot(write_cancel_.slot(), std::move(done)));
+    ws_.async_write(asio::buffer(outbox_.front().text), asio::bind_cancellation_slot(parked_.write.slot(), std::move(done)));
   }
 
   StreamLayers& layers() { return ws_.next_layer().bytes(); }
@@ -406,12 +401,7 @@ class Session final : public WsConnection, public std::enable_shared_from_this<S
   TlsPeerCheck proxy_check_;
   tcp::resolver resolver_;
   asio::steady_timer deadline_;  // the whole attempt, until the upgrade is done; then the close
-  // One per kind of stream operation (at most one of each is in flight), for
-  // give_up_closing(). Declared before ws_: they outlive the handlers it may still hold.
-  asio::cancellation_signal read_cancel_;
-  asio::cancellation_signal write_cancel_;
-  asio::cancellation_signal ping_cancel_;
-  asio::cancellation_signal close_cancel_;
+  asio_support::ParkedOpCancellation parked_;  // before ws_: outlives the handlers it holds
   websocket::stream<LayeredStream> ws_;
   AttemptStep step_ = AttemptStep::resolving;
   std::string tunnel_host_;  // what the proxy is asked to connect to
