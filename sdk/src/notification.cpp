@@ -1,5 +1,7 @@
 #include "herald/notification.hpp"
 
+#include <nlohmann/json.hpp>
+
 namespace herald {
 
 nlohmann::json Notification::data() const {

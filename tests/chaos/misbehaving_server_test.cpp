@@ -5,6 +5,8 @@
 #include <atomic>
 #include <optional>
 
+#include <nlohmann/json.hpp>
+
 #include "chaos/chaos_fixture.hpp"
 #include "chaos/observer.hpp"
 #include "chaos/scripted_ws_server.hpp"

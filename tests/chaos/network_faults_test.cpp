@@ -7,6 +7,8 @@
 #include <mutex>
 #include <thread>
 
+#include <nlohmann/json.hpp>
+
 #include "chaos/chaos_fixture.hpp"
 #include "chaos/observer.hpp"
 #include "support/fault_proxy.hpp"

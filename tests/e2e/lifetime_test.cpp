@@ -7,7 +7,10 @@
 
 #include <atomic>
 #include <filesystem>
+#include <mutex>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "e2e/fixture.hpp"
 
@@ -304,6 +307,77 @@ TEST_F(Lifetime, ConcurrentStopsFromManyThreadsAreIdempotent) {
   EXPECT_EQ(client.metrics().state, State::stopped);
   client.start();  // after stop(): does nothing
   EXPECT_EQ(client.metrics().state, State::stopped);
+}
+
+}  // namespace
+}  // namespace herald::test
+
+namespace herald::test {
+namespace {
+
+// The on_* setters at any time, from any thread: a thread swapping on_notification
+// between two callbacks while notifications flow. Each notification reaches exactly one
+// of them (none lost to a half-replaced callback), and TSan sees no race (the setters
+// used to assign the std::function the I/O thread was calling).
+TEST_F(Lifetime, CallbacksCanBeReplacedFromAnotherThreadWhileNotificationsFlow) {
+  start_server(server_options());
+  Client client(client_options("alice", std::make_shared<MemoryCursorStore>(Cursor{0})));
+  Recorder rec;
+  rec.attach(client);
+  std::atomic<int> to_a{0}, to_b{0};
+  client.on_notification([&to_a](const Notification&) { ++to_a; });
+  client.start();
+  ASSERT_TRUE(rec.wait_state(State::connected));
+  std::atomic<bool> swapping{true};
+  std::thread swapper([&] {
+    for (int i = 0; swapping; ++i) {
+      if (i % 2 == 0) {
+        client.on_notification([&to_a](const Notification&) { ++to_a; });
+      } else {
+        client.on_notification([&to_b](const Notification&) { ++to_b; });
+      }
+      std::this_thread::yield();
+    }
+  });
+  constexpr int kPublished = 300;
+  for (int i = 0; i < kPublished; ++i) server_->publish("alice", "t", "{}");
+  const bool all = eventually([&] { return to_a + to_b == kPublished; }, 30s);
+  swapping = false;
+  swapper.join();
+  client.stop();
+  EXPECT_TRUE(all) << to_a << " + " << to_b << " of " << kPublished;
+  EXPECT_EQ(to_a + to_b, kPublished) << "each notification handed to exactly one callback";
+  EXPECT_EQ(client.metrics().notifications_delivered, static_cast<std::uint64_t>(kPublished));
+}
+
+// A callback that replaces itself keeps running on its own state: the replacement does
+// not destroy it mid-call (ASan: a use after free of its captures, as it used to be).
+TEST_F(Lifetime, ACallbackThatReplacesItselfFinishesOnItsOwnCaptures) {
+  start_server(server_options());
+  Client client(client_options("alice", std::make_shared<MemoryCursorStore>(Cursor{0})));
+  Recorder rec;
+  rec.attach(client);
+  std::mutex m;
+  std::vector<std::string> seen;
+  client.on_notification([&, label = std::string(256, 'a')](const Notification& n) {
+    client.on_notification([&](const Notification& later) {
+      std::lock_guard l(m);
+      seen.push_back("second:" + std::to_string(later.id));
+    });
+    std::lock_guard l(m);  // after the replacement: `label` must still be alive
+    seen.push_back("first:" + std::to_string(n.id) + ":" + std::to_string(label.size()));
+  });
+  client.start();
+  ASSERT_TRUE(rec.wait_state(State::connected));
+  server_->publish("alice", "t", "{}");
+  server_->publish("alice", "t", "{}");
+  ASSERT_TRUE(eventually([&] {
+    std::lock_guard l(m);
+    return seen.size() == 2;
+  }));
+  client.stop();
+  std::lock_guard l(m);
+  EXPECT_EQ(seen, (std::vector<std::string>{"first:1:256", "second:2"}));
 }
 
 }  // namespace

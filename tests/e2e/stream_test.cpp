@@ -1,5 +1,7 @@
 // End to end: the SDK against the in-process reference server. Delivery, catch-up,
 // fan-out, gaps.
+#include <nlohmann/json.hpp>
+
 #include "e2e/fixture.hpp"
 
 namespace herald::test {

@@ -148,7 +148,7 @@ struct Outcome {
   bool opened = false;
   std::size_t frames = 0;
   std::optional<errc> connect_failed;
-  bool closed = false;       // the connection reported its end (on_closed)
+  bool closed = false;       // the connection reported its end (event::Closed)
   bool we_closed = false;    // the client side called close() (after the second frame)
   std::size_t events_after_close = 0;
   bool ran_dry = false;      // io_context::run() returned on its own
@@ -173,31 +173,26 @@ Outcome run_once(std::size_t n, std::size_t close_at = kNever) {
   std::make_shared<ScriptedServer>(server_end)->start();
 
   WsConnection* conn = nullptr;  // alive while it calls back: its handlers hold it
-  auto after_close = [&out] {
-    if (out.we_closed) ++out.events_after_close;
-  };
-  ConnectionEvents events;
-  events.on_open = [&] {
-    after_close();
-    out.opened = true;
-  };
-  events.on_refused = [&](const HandshakeRefusal&) { after_close(); };
-  events.on_connect_failed = [&](errc why, std::string) {
-    after_close();
-    out.connect_failed = why;
-  };
-  events.on_frame = [&](std::string_view, bool) {
-    after_close();
-    ++out.frames;
-    if (out.frames == 1) conn->send(R"({"type":"ack","id":1})", false);
-    if (out.frames == 2 && !out.we_closed) {
-      out.we_closed = true;
-      conn->close(1000, "done");
+  struct Observer {
+    Outcome& out;
+    WsConnection*& conn;
+    void operator()(event::Opened&) const { out.opened = true; }
+    void operator()(event::Refused&) const {}
+    void operator()(event::ConnectFailed& e) const { out.connect_failed = e.why; }
+    void operator()(event::Frame&) const {
+      ++out.frames;
+      if (out.frames == 1) conn->send(R"({"type":"ack","id":1})", false);
+      if (out.frames == 2 && !out.we_closed) {
+        out.we_closed = true;
+        conn->close(1000, "done");
+      }
     }
+    void operator()(event::Activity&) const {}
+    void operator()(event::Closed&) const { out.closed = true; }
   };
-  events.on_closed = [&](std::optional<std::uint16_t>, std::string) {
-    after_close();
-    out.closed = true;
+  auto events = [&out, observe = Observer{out, conn}](ConnectionEvent&& e) {
+    if (out.we_closed) ++out.events_after_close;
+    std::visit(observe, e);
   };
   ConnectionSettings settings;
   settings.connect_timeout = 10s;

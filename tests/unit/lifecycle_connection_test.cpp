@@ -3,6 +3,7 @@
 // stale events and stop(). Time comes from a fake clock; nothing sleeps.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "lifecycle_harness.hpp"
 

@@ -11,8 +11,10 @@
 //   client.start();
 //
 // Threading and lifetime:
-// - Distinct objects: safe. Shared objects: start(), stop() and reconnect_now() may be
-//   called from any thread; the on_* setters only before start().
+// - Distinct objects: safe. Shared objects: every member function may be called from
+//   any thread, at any time. An on_* setter takes effect on the I/O thread: called
+//   before start(), before anything start() causes; called from inside a callback (even
+//   the one it replaces), once that callback has returned.
 // - Callbacks never run concurrently with each other. They run on the client's I/O
 //   thread: a thread the client owns, or the executor given to the advanced constructor.
 //   Keep them short; a blocked callback blocks this client's stream.
@@ -39,6 +41,7 @@
 
 #include "herald/cursor_store.hpp"
 #include "herald/error.hpp"
+#include "herald/events.hpp"
 #include "herald/notification.hpp"
 #include "herald/proxy.hpp"
 #include "herald/tls.hpp"
@@ -49,61 +52,6 @@ class any_io_executor;
 }
 
 namespace herald {
-
-enum class LogLevel { trace, debug, info, warn, error, off };
-
-/// Receives the SDK's log lines. Called from the I/O thread. Lines never contain tokens.
-using LogSink = std::function<void(LogLevel, std::string_view message)>;
-
-/// The connection's state as an application would render it.
-enum class State {
-  idle,          ///< constructed, not started
-  connecting,    ///< first connection attempt (or a token fetch before it)
-  connected,     ///< authenticated; live notifications flow (replay may still run)
-  reconnecting,  ///< waiting for the next attempt after a failure
-  stopped,       ///< stop() was called, or a permanent failure occurred
-};
-const char* to_string(State s) noexcept;
-
-/// A state change, with the reason where there is one.
-struct StateEvent {
-  State state = State::idle;
-  std::error_code reason;  ///< why we left `connected` or stopped (empty after stop())
-  std::string detail;      ///< human detail for `reason` (never a token)
-  /// When reconnecting: the moment of the next attempt.
-  std::optional<std::chrono::system_clock::time_point> next_attempt_at;
-};
-
-/// Why a gap event was raised.
-enum class GapReason {
-  /// The server's retention pruned notifications after the cursor: those in
-  /// (last_seen_id, first_available_id) are lost to this client.
-  retention,
-  /// The server's history started over (a restored or replaced database: its epoch
-  /// changed, or its newest id is below the cursor). The cursor starts over too: the
-  /// application is handed the new stream from its start, once each, in order. What the
-  /// old history held after last_seen_id is lost to this client.
-  reset,
-};
-const char* to_string(GapReason r) noexcept;
-
-/// The server could no longer replay everything after the cursor. Resynchronise by
-/// other means (for example reload the inbox over HTTP). Raised before the first
-/// notification that follows the gap is handed over.
-struct GapEvent {
-  GapReason reason = GapReason::retention;
-  /// The cursor the client resumed from (nullopt: none).
-  std::optional<std::uint64_t> last_seen_id;
-  /// retention: the oldest id the server still has after the cursor (0: none yet).
-  /// reset: 0 — the new stream is handed over from its first retained id.
-  std::uint64_t first_available_id = 0;
-  /// How many notifications are lost, where the server says so (nullopt: unknown; ids
-  /// are not dense, so a count cannot be inferred from them).
-  std::optional<std::uint64_t> missing;
-  /// reset: the epoch stored with the cursor and the server's new one ("" when unknown).
-  std::string previous_epoch;
-  std::string epoch;
-};
 
 /// Every setting of a client. Only `url` (or `urls`) and `token_provider` are required.
 struct ClientOptions {
@@ -183,7 +131,7 @@ struct ClientOptions {
   /// file, directory or PEM, verifier); `tls.pins` and the client certificate are for
   /// the stream server only. Default: none (connect directly). See herald/proxy.hpp.
   ProxyOptions proxy;
-  /// How often buffered cursor writes are flushed. Default 1 s.
+  /// How often buffered cursor writes are flushed. Must not be negative. Default 1 s.
   std::chrono::milliseconds cursor_flush_interval{1'000};
   /// A server's Retry-After (429/503) is a floor for the next attempt, but never more
   /// than this: a longer one counts as this long, so a server cannot park a client
@@ -265,6 +213,8 @@ class Client {
   Client(const Client&) = delete;
   Client& operator=(const Client&) = delete;
 
+  /// Set or replace a callback (an empty function: none). Any thread, any time; see
+  /// "Threading and lifetime" above for when the new one takes effect.
   void on_notification(std::function<void(const Notification&)> cb);
   void on_state(std::function<void(const StateEvent&)> cb);
   void on_gap(std::function<void(const GapEvent&)> cb);

@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <string>
 
-#include <nlohmann/json.hpp>
+#include <nlohmann/json_fwd.hpp>
 
 namespace herald {
 
@@ -20,6 +20,7 @@ struct Notification {
   std::string data_json;     ///< the `data` member as raw JSON text ("{}" when absent)
 
   /// Parses data_json. Never throws: data_json was validated when the frame arrived.
+  /// This header declares nlohmann::json only; include <nlohmann/json.hpp> to call it.
   nlohmann::json data() const;
 };
 

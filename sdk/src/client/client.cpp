@@ -18,10 +18,13 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 
+#include "client/callback_slot.hpp"
 #include "client/endpoints.hpp"
+#include "client/options.hpp"
+#include "client/timer_table.hpp"
 #include "lifecycle/lifecycle.hpp"
 #include "protocol/codec.hpp"
-#include "token/jwt_claims.hpp"
+#include "token/token_times.hpp"
 #include "transport/proxy/proxy_selection.hpp"
 #include "transport/tls_context.hpp"
 #include "transport/url.hpp"
@@ -33,91 +36,22 @@ namespace asio = boost::asio;
 using detail::SteadyTime;
 using detail::TimerKind;
 
-const char* to_string(State s) noexcept {
-  switch (s) {
-    case State::idle: return "idle";
-    case State::connecting: return "connecting";
-    case State::connected: return "connected";
-    case State::reconnecting: return "reconnecting";
-    case State::stopped: return "stopped";
-  }
-  return "unknown";
-}
-
-const char* to_string(GapReason r) noexcept {
-  switch (r) {
-    case GapReason::retention: return "retention";
-    case GapReason::reset: return "reset";
-  }
-  return "unknown";
-}
-
-namespace {
-
-ClientOptions validated(ClientOptions o) {
-  if (!o.token_provider) throw std::invalid_argument("ClientOptions.token_provider is required");
-  detail::check_stream_urls(o);
-  if (o.connect_timeout.count() <= 0) throw std::invalid_argument("ClientOptions.connect_timeout must be positive");
-  try {
-    detail::check_proxy_options(o.proxy);
-  } catch (const std::invalid_argument& e) {
-    throw std::invalid_argument(std::string("ClientOptions.proxy: ") + e.what());
-  }
-  if (o.token_timeout.count() <= 0) throw std::invalid_argument("ClientOptions.token_timeout must be positive");
-  if (o.backoff_initial.count() <= 0) throw std::invalid_argument("ClientOptions.backoff_initial must be positive");
-  if (o.backoff_max < o.backoff_initial) throw std::invalid_argument("ClientOptions.backoff_max must be >= backoff_initial");
-  if (o.max_frame_bytes < 1024) throw std::invalid_argument("ClientOptions.max_frame_bytes must be at least 1024");
-  if (!(o.token_refresh_at > 0.0 && o.token_refresh_at < 1.0)) {
-    throw std::invalid_argument("ClientOptions.token_refresh_at must be in (0, 1)");
-  }
-  if (o.token_refresh_interval.count() < 0) throw std::invalid_argument("ClientOptions.token_refresh_interval must not be negative");
-  if (!(o.token_refresh_spread >= 0.0 && o.token_refresh_spread <= 0.2)) {
-    throw std::invalid_argument("ClientOptions.token_refresh_spread must be in [0, 0.2]");
-  }
-  if (o.retry_after_max.count() <= 0) throw std::invalid_argument("ClientOptions.retry_after_max must be positive");
-  if (o.reconnect_now_within.count() < 0) throw std::invalid_argument("ClientOptions.reconnect_now_within must not be negative");
-  if (!o.cursor_store) o.cursor_store = std::make_shared<MemoryCursorStore>();
-  return o;
-}
-
-detail::LifecycleConfig lifecycle_config(const ClientOptions& o) {
-  detail::LifecycleConfig c;
-  c.backoff_initial = o.backoff_initial;
-  c.backoff_max = o.backoff_max;
-  c.token_timeout = o.token_timeout;
-  c.jitter = o.backoff_jitter;
-  c.stable_after = o.backoff_reset_after;
-  c.max_attempts = o.max_attempts;
-  c.max_elapsed = o.max_elapsed;
-  c.refresh = o.token_refresh;
-  c.refresh_fraction = o.token_refresh_at;
-  c.refresh_interval = o.token_refresh_interval;
-  c.refresh_spread = o.token_refresh_spread;
-  c.retry_after_max = o.retry_after_max;
-  c.reconnect_now_within = o.reconnect_now_within;
-  return c;
-}
-
-}  // namespace
-
 struct Client::Impl : std::enable_shared_from_this<Impl> {
   using Strand = asio::strand<asio::any_io_executor>;
 
   Impl(ClientOptions o, asio::any_io_executor ex, std::shared_ptr<asio::io_context> own)
-      : options(validated(std::move(o))),
+      : Impl(detail::check_options(std::move(o)), std::move(ex), std::move(own)) {}
+
+  Impl(detail::CheckedOptions checked, asio::any_io_executor ex, std::shared_ptr<asio::io_context> own)
+      : options(std::move(checked.options)),
         own_context(std::move(own)),
         strand(asio::make_strand(ex)),
-        endpoints(options),  // throws naming a TLS field
-        lifecycle(lifecycle_config(options), detail::default_random_source(), load_cursor()),
+        endpoints(options, std::move(checked.urls)),  // throws naming a TLS field
+        lifecycle(detail::lifecycle_config(options), detail::default_random_source(), load_cursor()),
         decoder(options.max_frame_bytes),
-        timers(make_timers(strand, std::make_index_sequence<detail::kTimerKinds>{})),
+        timers(strand),
         flush_timer(strand) {
     metrics.cursor = lifecycle.cursor();
-  }
-
-  template <std::size_t... I>
-  static std::array<asio::steady_timer, sizeof...(I)> make_timers(Strand& s, std::index_sequence<I...>) {
-    return {((void)I, asio::steady_timer(s))...};
   }
 
   std::optional<Cursor> load_cursor() {
@@ -157,7 +91,7 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
     if (stopped) return;
     stopped = true;
     (void)lifecycle.stop(std::chrono::steady_clock::now());  // the driver tears down itself
-    for (auto& t : timers) t.cancel();
+    timers.cancel_all();
     flush_timer.cancel();
     for (auto& [id, c] : connections) c->close(1000, "client stopped");
     connections.clear();
@@ -225,23 +159,13 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
   void token_arrived(std::uint64_t gen, TokenResult r) {
     if (stopped || gen != token_generation) return;
     const auto now = std::chrono::steady_clock::now();
-    const auto wall_now = std::chrono::system_clock::now();
-    const auto to_steady = [&](std::chrono::system_clock::time_point t) {
-      return now + std::chrono::duration_cast<std::chrono::steady_clock::duration>(t - wall_now);
-    };
     std::optional<std::string> value;
-    std::optional<SteadyTime> expires;
-    std::optional<SteadyTime> issued;
+    detail::TokenTimes times;
     if (r.token) {
-      // Lifetime: the provider's expiry, else the JWT's exp; start: the JWT's iat.
-      const auto claims = detail::read_jwt_times(r.token->value);
-      std::optional<std::chrono::system_clock::time_point> exp = r.token->expires_at;
-      if (!exp && claims.exp) exp = std::chrono::system_clock::time_point{std::chrono::seconds{*claims.exp}};
-      if (exp) expires = to_steady(*exp);
-      if (claims.iat) issued = to_steady(std::chrono::system_clock::time_point{std::chrono::seconds{*claims.iat}});
+      times = detail::token_times(*r.token, now, std::chrono::system_clock::now());
       value = std::move(r.token->value);
     }
-    execute(lifecycle.token_ready(now, std::move(value), expires, issued, std::move(r.error)));
+    execute(lifecycle.token_ready(now, std::move(value), times.expires_at, times.issued_at, std::move(r.error)));
   }
 
   void reconnect_now() {
@@ -250,51 +174,17 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
     });
   }
 
-  // A connection that reported its end is gone: forget it.
-  void forget(detail::ConnId id) { connections.erase(id); }
-
-  // An attempt to, or a connection with, endpoint `index` failed.
-  void endpoint_failed(std::size_t index) { endpoints.failed(index); }
-
   void run(detail::OpenConnection& open) {
     const auto id = open.conn;
     const auto index = endpoints.current_index();
     const detail::Endpoint& endpoint = endpoints.current();
-    detail::ConnectionEvents ev;
-    auto w = weak_from_this();
-    auto now = [] { return std::chrono::steady_clock::now(); };
-    ev.on_open = [w, id, now] {
-      if (auto s = w.lock(); s && !s->stopped) s->opened(id, now());
-    };
-    ev.on_refused = [w, id, index, now](const detail::HandshakeRefusal& r) {
+    auto events = [w = weak_from_this(), id, index](detail::ConnectionEvent&& e) {
       if (auto s = w.lock(); s && !s->stopped) {
-        s->forget(id);
-        s->endpoint_failed(index);
-        s->execute(s->lifecycle.handshake_refused(now(), id, r));
-      }
-    };
-    ev.on_connect_failed = [w, id, index, now](errc why, std::string detail) {
-      if (auto s = w.lock(); s && !s->stopped) {
-        s->forget(id);
-        s->endpoint_failed(index);
-        s->execute(s->lifecycle.connect_failed(now(), id, std::move(detail), why));
-      }
-    };
-    ev.on_frame = [w, id, now](std::string_view frame, bool binary) {
-      if (auto s = w.lock(); s && !s->stopped) s->frame_arrived(id, now(), frame, binary);
-    };
-    ev.on_activity = [w, id, now] {
-      if (auto s = w.lock(); s && !s->stopped) s->lifecycle.activity(now(), id);
-    };
-    ev.on_closed = [w, id, index, now](std::optional<std::uint16_t> code, std::string reason) {
-      if (auto s = w.lock(); s && !s->stopped) {
-        s->forget(id);
-        s->endpoint_failed(index);
-        s->execute(s->lifecycle.closed(now(), id, code, std::move(reason)));
+        std::visit([&](auto& ev) { s->connection_event(id, index, std::chrono::steady_clock::now(), ev); }, e);
       }
     };
     detail::ConnectionSettings settings{options.connect_timeout, options.max_frame_bytes, options.permessage_deflate};
-    auto connection = detail::WsConnection::create(strand, endpoint.tls, endpoint.proxy, std::move(ev), settings);
+    auto connection = detail::WsConnection::create(strand, endpoint.tls, endpoint.proxy, std::move(events), settings);
     connections[id] = connection;
     const auto& url = endpoint.url;
     log(LogLevel::debug,
@@ -307,17 +197,41 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
     connection->open(url, open.token, open.last_seen_id);
   }
 
-  void opened(detail::ConnId id, SteadyTime now) { execute(lifecycle.connected(now, id)); }
-
-  void frame_arrived(detail::ConnId id, SteadyTime now, std::string_view frame, bool binary) {
+  // ---- what connection `id` (to endpoint `index`) reports ----
+  void connection_event(detail::ConnId id, std::size_t, SteadyTime now, detail::event::Opened&) {
+    execute(lifecycle.connected(now, id));
+  }
+  void connection_event(detail::ConnId id, std::size_t index, SteadyTime now, detail::event::Refused& e) {
+    connection_ended(id, index);
+    execute(lifecycle.handshake_refused(now, id, e.refusal));
+  }
+  void connection_event(detail::ConnId id, std::size_t index, SteadyTime now, detail::event::ConnectFailed& e) {
+    connection_ended(id, index);
+    execute(lifecycle.connect_failed(now, id, std::move(e.detail), e.why));
+  }
+  void connection_event(detail::ConnId id, std::size_t, SteadyTime now, detail::event::Frame& e) {
     detail::protocol::DecodeResult decoded;
-    if (binary) {
+    if (e.binary) {
       decoded.error = detail::protocol::DecodeError::not_json;
       decoded.detail = "binary frame";
     } else {
-      decoded = decoder.decode(frame);
+      decoded = decoder.decode(e.text);
     }
     execute(lifecycle.frame(now, id, std::move(decoded)));
+  }
+  void connection_event(detail::ConnId id, std::size_t, SteadyTime now, detail::event::Activity&) {
+    lifecycle.activity(now, id);
+  }
+  void connection_event(detail::ConnId id, std::size_t index, SteadyTime now, detail::event::Closed& e) {
+    connection_ended(id, index);
+    execute(lifecycle.closed(now, id, e.code, std::move(e.reason)));
+  }
+
+  // A connection that reported its end is gone; an attempt to, or a connection with,
+  // its endpoint failed, so the next endpoint becomes current.
+  void connection_ended(detail::ConnId id, std::size_t endpoint_index) {
+    connections.erase(id);
+    endpoints.failed(endpoint_index);
   }
 
   void run(detail::CloseConnection& c) {
@@ -343,34 +257,21 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
   }
 
   void run(detail::ArmTimer& a) {
-    auto& t = timers[static_cast<std::size_t>(a.kind)];
-    const auto gen = ++timer_generation[static_cast<std::size_t>(a.kind)];
-    t.expires_at(a.at);
-    t.async_wait([w = weak_from_this(), kind = a.kind, gen](const boost::system::error_code& ec) {
-      if (ec) return;
+    timers.arm(a.kind, a.at, [w = weak_from_this()](TimerKind kind, std::uint64_t generation) {
       auto s = w.lock();
-      if (!s || s->stopped || gen != s->timer_generation[static_cast<std::size_t>(kind)]) return;
+      if (!s || s->stopped || !s->timers.current(kind, generation)) return;
       s->execute(s->lifecycle.timer(std::chrono::steady_clock::now(), kind));
     });
   }
 
-  void run(detail::CancelTimer& c) {
-    ++timer_generation[static_cast<std::size_t>(c.kind)];
-    timers[static_cast<std::size_t>(c.kind)].cancel();
-  }
+  void run(detail::CancelTimer& c) { timers.cancel(c.kind); }
 
   void run(detail::Deliver& d) {
     if (stopped) return;
     const auto id = d.notification.id;
-    if (on_notification) {
+    if (const auto cb = on_notification.get()) {
       delivering = id;
-      try {
-        on_notification(d.notification);
-      } catch (const std::exception& e) {
-        log(LogLevel::error, std::string("notification callback threw: ") + e.what());
-      } catch (...) {
-        log(LogLevel::error, "notification callback threw");
-      }
+      guarded([&] { (*cb)(d.notification); }, "notification");
       delivering.reset();
     }
     // The cursor advances only after the application's callback returned (or, when the
@@ -435,13 +336,13 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
       log(LogLevel::info, to_string(r.state));
     }
     const bool permanent = r.state == State::stopped;
-    if (on_state) {
+    if (const auto cb = on_state.get()) {
       StateEvent ev;
-    ev.state = r.state;
-    ev.reason = r.reason;
-    ev.detail = r.detail;
-    ev.next_attempt_at = next_at;
-      guarded([&] { on_state(ev); }, "state");
+      ev.state = r.state;
+      ev.reason = r.reason;
+      ev.detail = r.detail;
+      ev.next_attempt_at = next_at;
+      guarded([&] { (*cb)(ev); }, "state");
     }
     if (permanent) stop_here();  // a permanent failure: nothing more will happen
   }
@@ -450,7 +351,8 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
     log(LogLevel::warn, g.gap.reason == GapReason::reset
                             ? "gap: the server's history was reset; the stream is handed over again from its start"
                             : "gap: the server no longer has every notification after the cursor");
-    if (on_gap && !stopped) guarded([&] { on_gap(g.gap); }, "gap");
+    if (stopped) return;
+    if (const auto cb = on_gap.get()) guarded([&] { (*cb)(g.gap); }, "gap");
   }
 
   void run(detail::Log& l) { log(l.level, l.message); }
@@ -459,6 +361,8 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
   void guarded(F&& f, const char* what) {
     try {
       f();
+    } catch (const std::exception& e) {
+      log(LogLevel::error, std::string(what) + " callback threw: " + e.what());
     } catch (...) {
       log(LogLevel::error, std::string(what) + " callback threw");
     }
@@ -478,8 +382,7 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
   detail::Endpoints endpoints;  // TLS contexts and proxy routes shared with the connections
   detail::Lifecycle lifecycle;
   detail::protocol::Decoder decoder;
-  std::array<asio::steady_timer, detail::kTimerKinds> timers;
-  std::array<std::uint64_t, detail::kTimerKinds> timer_generation{};
+  detail::TimerTable timers;
   asio::steady_timer flush_timer;
   bool flush_pending = false;
   std::optional<std::uint64_t> delivering;  // the id whose on_notification is running
@@ -489,9 +392,9 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
   std::mutex stop_mutex;
   bool stop_complete = false;  // guarded by stop_mutex
 
-  std::function<void(const Notification&)> on_notification;
-  std::function<void(const StateEvent&)> on_state;
-  std::function<void(const GapEvent&)> on_gap;
+  detail::CallbackSlot<Notification> on_notification;
+  detail::CallbackSlot<StateEvent> on_state;
+  detail::CallbackSlot<GapEvent> on_gap;
 
   mutable std::mutex metrics_mutex;
   ClientMetrics metrics;
@@ -524,9 +427,18 @@ Client::~Client() {
   }
 }
 
-void Client::on_notification(std::function<void(const Notification&)> cb) { impl_->on_notification = std::move(cb); }
-void Client::on_state(std::function<void(const StateEvent&)> cb) { impl_->on_state = std::move(cb); }
-void Client::on_gap(std::function<void(const GapEvent&)> cb) { impl_->on_gap = std::move(cb); }
+void Client::on_notification(std::function<void(const Notification&)> cb) {
+  const auto impl = impl_;
+  impl->on_notification.set(std::move(cb));
+}
+void Client::on_state(std::function<void(const StateEvent&)> cb) {
+  const auto impl = impl_;
+  impl->on_state.set(std::move(cb));
+}
+void Client::on_gap(std::function<void(const GapEvent&)> cb) {
+  const auto impl = impl_;
+  impl->on_gap.set(std::move(cb));
+}
 // Each takes a copy of impl_ first: a callback may destroy this Client on the I/O thread
 // while the call is still returning from its post to the strand, and the copy keeps the
 // strand (and the io_context it lives in) alive until then. ASan found it: a client

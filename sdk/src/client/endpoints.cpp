@@ -2,21 +2,12 @@
 
 #include <algorithm>
 #include <random>
-#include <stdexcept>
 #include <variant>
 
 #include "transport/proxy/proxy_selection.hpp"
 
 namespace herald::detail {
 namespace {
-
-// url first (when set), then urls, in the order configured.
-std::vector<std::string> configured_urls(const ClientOptions& o) {
-  std::vector<std::string> out;
-  if (!o.url.empty()) out.push_back(o.url);
-  out.insert(out.end(), o.urls.begin(), o.urls.end());
-  return out;
-}
 
 // The proxy of `url`, if any. An https:// proxy gets a TLS context of its own: the
 // application's trust, but neither the stream server's pins nor its client certificate.
@@ -39,21 +30,9 @@ std::optional<ProxyRoute> proxy_route(const ClientOptions& o, const StreamUrl& u
 
 }  // namespace
 
-void check_stream_urls(const ClientOptions& o) {
-  if (o.url.empty() && o.urls.empty()) throw std::invalid_argument("ClientOptions.url is required");
-  std::string error;
-  if (!o.url.empty() && !parse_stream_url(o.url, error)) throw std::invalid_argument("ClientOptions.url: " + error);
-  for (std::size_t i = 0; i < o.urls.size(); ++i) {
-    if (!parse_stream_url(o.urls[i], error)) {
-      throw std::invalid_argument("ClientOptions.urls[" + std::to_string(i) + "]: " + error);
-    }
-  }
-}
-
-Endpoints::Endpoints(const ClientOptions& options) {
-  for (auto& text : configured_urls(options)) {
-    std::string error;
-    Endpoint e{text, *parse_stream_url(text, error), nullptr, std::nullopt};  // checked before
+Endpoints::Endpoints(const ClientOptions& options, std::vector<ConfiguredUrl> urls) {
+  for (auto& [text, url] : urls) {
+    Endpoint e{std::move(text), std::move(url), nullptr, std::nullopt};
     // Only wss:// needs a TLS context; creating one costs milliseconds in OpenSSL 3,
     // which adds up for a process that runs thousands of plain clients.
     if (e.url.tls) {

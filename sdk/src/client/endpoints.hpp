@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "client/options.hpp"
 #include "herald/client.hpp"
 #include "transport/tls_context.hpp"
 #include "transport/url.hpp"
@@ -25,16 +26,12 @@ struct Endpoint {
   std::optional<ProxyRoute> proxy;        ///< the proxy of this URL, if any
 };
 
-/// Throws std::invalid_argument naming the field ("ClientOptions.urls[1]: ...") when a
-/// URL is unusable, or when neither `url` nor `urls` names one.
-void check_stream_urls(const ClientOptions& options);
-
 class Endpoints {
  public:
-  /// Parses (validated by check_stream_urls) and shuffles the endpoints of `options`.
-  /// Creates one TLS context for all wss:// endpoints and a proxy route per endpoint;
-  /// throws std::invalid_argument naming a TLS field that cannot be loaded.
-  explicit Endpoints(const ClientOptions& options);
+  /// Shuffles `urls` (parsed by check_options). Creates one TLS context for all wss://
+  /// endpoints and a proxy route per endpoint, from `options`; throws
+  /// std::invalid_argument naming a TLS field that cannot be loaded.
+  Endpoints(const ClientOptions& options, std::vector<ConfiguredUrl> urls);
 
   const Endpoint& current() const { return endpoints_[current_]; }
   std::size_t current_index() const { return current_; }

@@ -12,8 +12,10 @@
 #include <variant>
 #include <vector>
 
-#include "herald/client.hpp"
+#include "herald/cursor.hpp"
 #include "herald/error.hpp"
+#include "herald/events.hpp"
+#include "herald/notification.hpp"
 #include "lifecycle/backoff.hpp"
 #include "protocol/codec.hpp"
 

@@ -50,7 +50,7 @@ class Session final : public WsConnection, public std::enable_shared_from_this<S
  public:
   // `tls` is null for ws://; for wss:// the session shares it (it may outlive the client).
   Session(std::unique_ptr<StreamLayers> layers, const asio::any_io_executor& ex, std::shared_ptr<TlsClientContext> tls,
-          std::optional<ProxyRoute> proxy, ConnectionEvents events, ConnectionSettings settings)
+          std::optional<ProxyRoute> proxy, ConnectionEventSink events, ConnectionSettings settings)
       : tls_(std::move(tls)),
         proxy_(std::move(proxy)),
         resolver_(ex),
@@ -299,7 +299,7 @@ class Session final : public WsConnection, public std::enable_shared_from_this<S
       if (!last_seen_.empty()) req.set(protocol::kLastSeenHeader, last_seen_);
     }));
     ws_.control_callback([this](websocket::frame_type kind, beast::string_view) {
-      if (kind != websocket::frame_type::close && !detached_ && events_.on_activity) events_.on_activity();
+      if (kind != websocket::frame_type::close && !detached_) report(event::Activity{});
     });
     const bool default_port = url_.port == (url_.tls ? "443" : "80");
     const std::string host = default_port ? url_.host : url_.host + ":" + url_.port;
@@ -317,7 +317,7 @@ class Session final : public WsConnection, public std::enable_shared_from_this<S
       r.error = protocol::refusal_code(response_.body());
       r.retry_after = parse_retry_after(response_[http::field::retry_after]);
       abort();
-      if (!detached_ && events_.on_refused) events_.on_refused(r);
+      if (!detached_) report(event::Refused{std::move(r)});
       return;
     }
     if (ec) {
@@ -334,7 +334,7 @@ class Session final : public WsConnection, public std::enable_shared_from_this<S
     open_ = true;
     step_ = AttemptStep::open;
     deadline_.cancel();
-    if (!detached_ && events_.on_open) events_.on_open();
+    if (!detached_) report(event::Opened{});
     read();
   }
 
@@ -348,18 +348,19 @@ class Session final : public WsConnection, public std::enable_shared_from_this<S
       if (detached_) return;
       detached_ = true;
       if (ec == websocket::error::closed) {
-        if (events_.on_closed) events_.on_closed(ws_.reason().code, std::string(ws_.reason().reason.data(), ws_.reason().reason.size()));
+        const auto& why = ws_.reason();
+        report(event::Closed{why.code, std::string(why.reason.data(), why.reason.size())});
       } else if (ec == websocket::error::message_too_big) {
-        if (events_.on_closed) events_.on_closed(std::uint16_t{1009}, "message too big");
-      } else if (events_.on_closed) {
-        events_.on_closed(std::nullopt, ec.message());
+        report(event::Closed{std::uint16_t{1009}, "message too big"});
+      } else {
+        report(event::Closed{std::nullopt, ec.message()});
       }
       abort();
       return;
     }
-    if (!detached_ && events_.on_frame) {
+    if (!detached_) {
       const auto data = buffer_.cdata();
-      events_.on_frame(std::string_view(static_cast<const char*>(data.data()), data.size()), !ws_.got_text());
+      report(event::Frame{std::string_view(static_cast<const char*>(data.data()), data.size()), !ws_.got_text()});
     }
     buffer_.clear();
     if (!detached_) read();
@@ -391,7 +392,11 @@ class Session final : public WsConnection, public std::enable_shared_from_this<S
     if (detached_) return;
     detached_ = true;
     abort();
-    if (events_.on_connect_failed) events_.on_connect_failed(why, std::move(detail));
+    report(event::ConnectFailed{why, std::move(detail)});
+  }
+
+  void report(ConnectionEvent&& e) {
+    if (events_) events_(std::move(e));
   }
 
   // Declared before ws_: the SSL objects inside ws_ point at these until they are freed.
@@ -405,7 +410,7 @@ class Session final : public WsConnection, public std::enable_shared_from_this<S
   websocket::stream<LayeredStream> ws_;
   AttemptStep step_ = AttemptStep::resolving;
   std::string tunnel_host_;  // what the proxy is asked to connect to
-  ConnectionEvents events_;
+  ConnectionEventSink events_;
   ConnectionSettings settings_;
   StreamUrl url_;
   std::string authorization_;
@@ -428,7 +433,7 @@ class Session final : public WsConnection, public std::enable_shared_from_this<S
 
 std::shared_ptr<WsConnection> WsConnection::create(const asio::any_io_executor& executor,
                                                    std::shared_ptr<TlsClientContext> tls,
-                                                   std::optional<ProxyRoute> proxy, ConnectionEvents events,
+                                                   std::optional<ProxyRoute> proxy, ConnectionEventSink events,
                                                    ConnectionSettings settings) {
   const bool proxy_tls = proxy && proxy->endpoint.kind == ProxyKind::https;
   if (proxy_tls && !proxy->tls) throw std::logic_error("an https:// proxy needs its TLS context");
@@ -439,7 +444,7 @@ std::shared_ptr<WsConnection> WsConnection::create(const asio::any_io_executor& 
 std::shared_ptr<WsConnection> WsConnection::create_on(std::unique_ptr<StreamLayers> layers,
                                                       const asio::any_io_executor& executor,
                                                       std::shared_ptr<TlsClientContext> tls,
-                                                      std::optional<ProxyRoute> proxy, ConnectionEvents events,
+                                                      std::optional<ProxyRoute> proxy, ConnectionEventSink events,
                                                       ConnectionSettings settings) {
   return std::make_shared<Session>(std::move(layers), executor, std::move(tls), std::move(proxy), std::move(events),
                                    settings);

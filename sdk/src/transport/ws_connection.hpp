@@ -14,6 +14,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <variant>
 
 #include <boost/asio/any_io_executor.hpp>
 
@@ -27,14 +28,31 @@ namespace herald::detail {
 class StreamLayers;
 class TlsClientContext;
 
-struct ConnectionEvents {
-  std::function<void()> on_open;                                  ///< upgrade done
-  std::function<void(const HandshakeRefusal&)> on_refused;        ///< HTTP refusal
-  std::function<void(errc, std::string detail)> on_connect_failed;
-  std::function<void(std::string_view frame, bool binary)> on_frame;
-  std::function<void()> on_activity;                              ///< ping or pong
-  std::function<void(std::optional<std::uint16_t> code, std::string reason)> on_closed;
+/// What a connection reports to its owner, on its executor. An attempt ends in exactly
+/// one of Opened, Refused or ConnectFailed; after Opened come Frames and Activity, then
+/// at most one Closed. Nothing after detach().
+namespace event {
+struct Opened {};  ///< the upgrade succeeded
+struct Refused {   ///< the server answered the upgrade with an HTTP refusal
+  HandshakeRefusal refusal;
 };
+struct ConnectFailed {  ///< resolve, TCP, proxy, TLS or the upgrade failed (no refusal)
+  errc why = errc::connect_failed;
+  std::string detail;
+};
+struct Frame {  ///< a complete message; `text` is valid for the duration of the call
+  std::string_view text;
+  bool binary = false;
+};
+struct Activity {};  ///< a ping or a pong arrived
+struct Closed {      ///< the open connection ended: a close frame (`code`) or a lost transport
+  std::optional<std::uint16_t> code;
+  std::string reason;
+};
+}  // namespace event
+using ConnectionEvent =
+    std::variant<event::Opened, event::Refused, event::ConnectFailed, event::Frame, event::Activity, event::Closed>;
+using ConnectionEventSink = std::function<void(ConnectionEvent&&)>;
 
 struct ConnectionSettings {
   /// Bounds one attempt from the start of name resolution to the end of the upgrade.
@@ -75,14 +93,14 @@ class WsConnection {
   /// closing on a shared executor may outlive its client.
   static std::shared_ptr<WsConnection> create(const boost::asio::any_io_executor& executor,
                                               std::shared_ptr<TlsClientContext> tls, std::optional<ProxyRoute> proxy,
-                                              ConnectionEvents events, ConnectionSettings settings);
+                                              ConnectionEventSink events, ConnectionSettings settings);
 
   /// As create(), on layers the caller made (a test's, over beast::test::stream). Their
   /// proxy_tls() / target_tls() must match `proxy` and `tls`.
   static std::shared_ptr<WsConnection> create_on(std::unique_ptr<StreamLayers> layers,
                                                  const boost::asio::any_io_executor& executor,
                                                  std::shared_ptr<TlsClientContext> tls, std::optional<ProxyRoute> proxy,
-                                                 ConnectionEvents events, ConnectionSettings settings);
+                                                 ConnectionEventSink events, ConnectionSettings settings);
 };
 
 }  // namespace herald::detail
