@@ -8,7 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "chaos/chaos_fixture.hpp"
-#include "chaos/observer.hpp"
+#include "support/recorder.hpp"
 #include "chaos/scripted_ws_server.hpp"
 #include "support/stream_checker.hpp"
 
@@ -43,10 +43,10 @@ TEST_P(BadFrame, IsNeverDeliveredAndCausesAReconnectAfterWhichTheStreamContinues
     return f;
   });
   Client client(client_options(server.url()));
-  Observer rec;
+  Recorder rec;
   rec.attach(client);
   client.start();
-  ASSERT_TRUE(rec.wait_delivered(2, 20s));
+  ASSERT_TRUE(rec.wait_ids(2, 20s));
   const auto seen = rec.snapshot();
   EXPECT_TRUE(DeliveredExactlyOnceInOrder(seen.ids(), {1, 2}));
   for (const auto& n : seen.notifications) {
@@ -104,10 +104,10 @@ TEST_F(MisbehavingServer, UnknownTypesAndMembersAreIgnoredOnTheSameConnection) {
     };
   });
   Client client(client_options(server.url()));
-  Observer rec;
+  Recorder rec;
   rec.attach(client);
   client.start();
-  ASSERT_TRUE(rec.wait_delivered(2));
+  ASSERT_TRUE(rec.wait_ids(2));
   EXPECT_TRUE(DeliveredExactlyOnceInOrder(rec.ids(), {1, 2}));
   client.stop();
   EXPECT_EQ(client.metrics().reconnects, 0u);
@@ -121,24 +121,14 @@ TEST_F(MisbehavingServer, IdsAtOrBelowTheCursorAreDroppedSilently) {
     return f;
   });
   Client client(client_options(server.url()));
-  Observer rec;
+  Recorder rec;
   rec.attach(client);
   client.start();
-  ASSERT_TRUE(rec.wait_delivered(4));
+  ASSERT_TRUE(rec.wait_ids(4));
   client.stop();
   EXPECT_TRUE(DeliveredExactlyOnceInOrder(rec.ids(), {1, 2, 3, 4}));
   EXPECT_EQ(client.metrics().duplicates_dropped, 3u);
   EXPECT_EQ(client.metrics().reconnects, 0u);
-}
-
-/// Delays of successive reconnect schedules: next_attempt_at minus the event's arrival.
-std::vector<double> reconnect_delays_ms(const Observed& o) {
-  std::vector<double> d;
-  for (std::size_t i = 0; i < o.states.size(); ++i) {
-    if (o.states[i].state != State::reconnecting || !o.states[i].next_attempt_at) continue;
-    d.push_back(std::chrono::duration<double, std::milli>(*o.states[i].next_attempt_at - o.state_times[i]).count());
-  }
-  return d;
 }
 
 // A server that completes every handshake, says caught_up, and closes at once: the
@@ -153,18 +143,16 @@ TEST_F(MisbehavingServer, ServerClosingRightAfterCaughtUpSeesGrowingReconnectDel
   o.backoff_initial = 10ms;
   o.backoff_max = 2000ms;
   Client client(std::move(o));
-  Observer rec;
+  Recorder rec;
   rec.attach(client);
   client.start();
   constexpr std::size_t kDelays = 8;
-  ASSERT_TRUE(rec.wait([](const Observed& s) { return reconnect_delays_ms(s).size() >= kDelays; }, 30s));
+  ASSERT_TRUE(rec.wait([](const Recording& s) { return s.reconnect_delays().size() >= kDelays; }, 30s));
   client.stop();
-  const auto d = reconnect_delays_ms(rec.snapshot());
+  const auto d = rec.snapshot().reconnect_delays();
   std::string all;
-  for (auto x : d) all += std::to_string(static_cast<int>(x)) + " ";
-  const double early = (d[0] + d[1]) / 2;
-  const double late = (d[5] + d[6] + d[7]) / 3;
-  EXPECT_GT(late, early + 20.0) << "delays (ms): " << all;
+  for (auto x : d) all += std::to_string(x.count()) + " ";
+  EXPECT_GT(mean_ms(d, 5, 7), mean_ms(d, 0, 1) + 20.0) << "delays (ms): " << all;
   EXPECT_GE(client.metrics().connects, kDelays);
 }
 
@@ -176,7 +164,7 @@ TEST_F(MisbehavingServer, UpgradeWithoutTheHeraldSubprotocolIsRefusedAndRetried)
       },
       /*subprotocol=*/"");
   Client client(client_options(server.url()));
-  Observer rec;
+  Recorder rec;
   rec.attach(client);
   client.start();
   ASSERT_TRUE(rec.wait_state(State::reconnecting, 2));
@@ -203,10 +191,10 @@ TEST_F(MisbehavingServer, NotificationBeforeWelcomeIsNotDelivered) {
                                       ScriptedFrame::text(notification_json(2, R"({"ok":2})"))};
   });
   Client client(client_options(server.url()));
-  Observer rec;
+  Recorder rec;
   rec.attach(client);
   client.start();
-  ASSERT_TRUE(rec.wait_delivered(2, 20s));
+  ASSERT_TRUE(rec.wait_ids(2, 20s));
   client.stop();
   const auto seen = rec.snapshot();
   EXPECT_TRUE(DeliveredExactlyOnceInOrder(seen.ids(), {1, 2}));
@@ -233,7 +221,7 @@ TEST_P(CloseCode, GetsTheReactionOfTheProtocolTable) {
     return f;
   });
   Client client(client_options(server.url()));
-  Observer rec;
+  Recorder rec;
   rec.attach(client);
   client.start();
   if (param.permanent) {
@@ -241,7 +229,7 @@ TEST_P(CloseCode, GetsTheReactionOfTheProtocolTable) {
     EXPECT_TRUE(DeliveredExactlyOnceInOrder(rec.ids(), {1}));
     EXPECT_EQ(server.connections(), 1u) << "retried after a permanent close";
   } else {
-    ASSERT_TRUE(rec.wait_delivered(2));
+    ASSERT_TRUE(rec.wait_ids(2));
     EXPECT_TRUE(DeliveredExactlyOnceInOrder(rec.ids(), {1, 2}));
     EXPECT_EQ(client.metrics().reconnects, 1u);
   }

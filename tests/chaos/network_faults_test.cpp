@@ -10,7 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "chaos/chaos_fixture.hpp"
-#include "chaos/observer.hpp"
+#include "support/recorder.hpp"
 #include "support/fault_proxy.hpp"
 #include "support/stream_checker.hpp"
 
@@ -78,7 +78,7 @@ TEST_F(NetworkFaults, RandomCutsInsideFramesLoseAndDuplicateNothing) {
   start_server();
   FaultProxy proxy(port_);
   Client client(client_options(proxy.url()));
-  Observer rec;
+  Recorder rec;
   rec.attach(client);
   client.start();
   ASSERT_TRUE(rec.wait_state(State::connected));
@@ -95,12 +95,12 @@ TEST_F(NetworkFaults, RandomCutsInsideFramesLoseAndDuplicateNothing) {
     ASSERT_TRUE(proxy.wait([&](const FaultProxyCounters& c) { return c.cuts > cuts; }, 10s)) << "round " << done;
     const auto delivered = rec.delivered();
     proxy.set_fault(Fault::none());
-    ASSERT_TRUE(rec.wait([&](const Observed& o) { return o.notifications.size() > delivered; }, 15s))
+    ASSERT_TRUE(rec.wait([&](const Recording& o) { return o.notifications.size() > delivered; }, 15s))
         << "round " << done;
   }
   publisher.stop();
   const auto published = publisher.ids();
-  EXPECT_TRUE(rec.wait_delivered(published.size(), 30s));
+  EXPECT_TRUE(rec.wait_ids(published.size(), 30s));
   const auto seen = rec.snapshot();
   EXPECT_TRUE(DeliveredExactlyOnceInOrder(seen.ids(), published));
   EXPECT_TRUE(AllIntact(seen.notifications, published));
@@ -114,7 +114,7 @@ TEST_F(NetworkFaults, ResetPeerWhilePublishingLosesAndDuplicatesNothing) {
   start_server();
   FaultProxy proxy(port_);
   Client client(client_options(proxy.url()));
-  Observer rec;
+  Recorder rec;
   rec.attach(client);
   client.start();
   ASSERT_TRUE(rec.wait_state(State::connected));
@@ -125,11 +125,11 @@ TEST_F(NetworkFaults, ResetPeerWhilePublishingLosesAndDuplicatesNothing) {
     ASSERT_TRUE(proxy.wait([](const FaultProxyCounters& c) { return c.open_connections > 0; }, 15s));
     proxy.set_fault(Fault::reset_peer());
     ASSERT_TRUE(proxy.wait([&](const FaultProxyCounters& c) { return c.resets > static_cast<std::uint64_t>(i); }, 5s));
-    ASSERT_TRUE(rec.wait([&](const Observed& o) { return o.notifications.size() > delivered; }, 15s)) << i;
+    ASSERT_TRUE(rec.wait([&](const Recording& o) { return o.notifications.size() > delivered; }, 15s)) << i;
   }
   publisher.stop();
   const auto published = publisher.ids();
-  EXPECT_TRUE(rec.wait_delivered(published.size(), 30s));
+  EXPECT_TRUE(rec.wait_ids(published.size(), 30s));
   const auto seen = rec.snapshot();
   EXPECT_TRUE(DeliveredExactlyOnceInOrder(seen.ids(), published));
   EXPECT_TRUE(AllIntact(seen.notifications, published));
@@ -142,12 +142,12 @@ TEST_F(NetworkFaults, BlackholeIsDetectedByLivenessAndRecoversWhenCleared) {
   start_server(o);
   FaultProxy proxy(port_);
   Client client(client_options(proxy.url()));
-  Observer rec;
+  Recorder rec;
   rec.attach(client);
   client.start();
   ASSERT_TRUE(rec.wait_state(State::connected));
   const auto before = server_->publish("alice", "chaos", "{}");
-  ASSERT_TRUE(rec.wait_delivered(1));
+  ASSERT_TRUE(rec.wait_ids(1));
 
   const auto t0 = Clock::now();
   proxy.set_fault(Fault::blackhole());
@@ -166,7 +166,7 @@ TEST_F(NetworkFaults, BlackholeIsDetectedByLivenessAndRecoversWhenCleared) {
   proxy.set_fault(Fault::none());
   ASSERT_TRUE(rec.wait_state(State::connected, 2, 20s));
   const auto after = server_->publish("alice", "chaos", "{}");
-  EXPECT_TRUE(rec.wait_delivered(3, 15s));
+  EXPECT_TRUE(rec.wait_ids(3, 15s));
   EXPECT_TRUE(DeliveredExactlyOnceInOrder(rec.ids(), {before, during, after}));
 }
 
@@ -185,7 +185,7 @@ TEST_P(SlowNetwork, StreamArrivesExactlyOnceInOrder) {
   FaultProxy proxy(port_);
   proxy.set_fault(param.fault);  // from the first byte: the upgrade and welcome too
   Client client(client_options(proxy.url()));
-  Observer rec;
+  Recorder rec;
   rec.attach(client);
   // Some are published before the client connects (replayed), the rest live.
   std::vector<std::uint64_t> published;
@@ -194,7 +194,7 @@ TEST_P(SlowNetwork, StreamArrivesExactlyOnceInOrder) {
   client.start();
   ASSERT_TRUE(rec.wait_state(State::connected, 1, 30s));
   for (int i = param.count / 2; i < param.count; ++i) published.push_back(server_->publish("alice", "chaos", data));
-  EXPECT_TRUE(rec.wait_delivered(published.size(), 60s));
+  EXPECT_TRUE(rec.wait_ids(published.size(), 60s));
   const auto seen = rec.snapshot();
   EXPECT_TRUE(DeliveredExactlyOnceInOrder(seen.ids(), published));
   for (const auto& n : seen.notifications) {
@@ -210,22 +210,6 @@ INSTANTIATE_TEST_SUITE_P(
                       SlowNetworkCase{"bandwidth", Fault::bandwidth(200'000), 100, 4000}),
     [](const ::testing::TestParamInfo<SlowNetworkCase>& i) { return std::string(i.param.name); });
 
-/// Delays of successive reconnect schedules: next_attempt_at minus the event's arrival.
-std::vector<std::chrono::milliseconds> reconnect_delays(const Observed& o) {
-  std::vector<std::chrono::milliseconds> d;
-  for (std::size_t i = 0; i < o.states.size(); ++i) {
-    if (o.states[i].state != State::reconnecting || !o.states[i].next_attempt_at) continue;
-    d.push_back(std::chrono::duration_cast<std::chrono::milliseconds>(*o.states[i].next_attempt_at - o.state_times[i]));
-  }
-  return d;
-}
-
-double mean_ms(const std::vector<std::chrono::milliseconds>& d, std::size_t first, std::size_t last) {
-  double sum = 0;
-  for (auto i = first; i <= last; ++i) sum += static_cast<double>(d[i].count());
-  return sum / static_cast<double>(last - first + 1);
-}
-
 TEST_F(NetworkFaults, FlappingServerSeesGrowingReconnectDelays) {
   start_server();
   FaultProxy proxy(port_);
@@ -234,13 +218,13 @@ TEST_F(NetworkFaults, FlappingServerSeesGrowingReconnectDelays) {
   o.backoff_initial = 10ms;
   o.backoff_max = 2000ms;
   Client client(std::move(o));
-  Observer rec;
+  Recorder rec;
   rec.attach(client);
   client.start();
   constexpr std::size_t kDelays = 8;
-  ASSERT_TRUE(rec.wait([](const Observed& s) { return reconnect_delays(s).size() >= kDelays; }, 30s));
+  ASSERT_TRUE(rec.wait([](const Recording& s) { return s.reconnect_delays().size() >= kDelays; }, 30s));
   client.stop();
-  const auto d = reconnect_delays(rec.snapshot());
+  const auto d = rec.snapshot().reconnect_delays();
   std::string all;
   for (auto x : d) all += std::to_string(x.count()) + " ";
   // Full jitter makes single delays random; the means of U(0, 10*2^n) still grow by far:
@@ -258,7 +242,7 @@ TEST_F(NetworkFaults, HandshakeIntoABlackholeTimesOutAfterConnectTimeout) {
   auto o = client_options(proxy.url());
   o.connect_timeout = 1s;
   Client client(std::move(o));
-  Observer rec;
+  Recorder rec;
   rec.attach(client);
   const auto t0 = Clock::now();
   client.start();
@@ -274,7 +258,7 @@ TEST_F(NetworkFaults, HandshakeIntoABlackholeTimesOutAfterConnectTimeout) {
   proxy.set_fault(Fault::none());
   ASSERT_TRUE(rec.wait_state(State::connected, 1, 15s));
   const auto id = server_->publish("alice", "chaos", "{}");
-  ASSERT_TRUE(rec.wait_delivered(1));
+  ASSERT_TRUE(rec.wait_ids(1));
   EXPECT_EQ(rec.ids(), std::vector<std::uint64_t>{id});
 }
 

@@ -10,7 +10,7 @@
 
 #include "chaos/chaos_fixture.hpp"
 #include "chaos/http_post.hpp"
-#include "chaos/observer.hpp"
+#include "support/recorder.hpp"
 #include "chaos/server_process.hpp"
 #include "support/fault_proxy.hpp"
 #include "support/stream_checker.hpp"
@@ -43,7 +43,7 @@ TEST_F(ServerKill, SigkillAndRestartLoopLosesAndDuplicatesNothing) {
   FaultProxy proxy(server->port());
 
   Client client(client_options(proxy.url()));
-  Observer rec;
+  Recorder rec;
   rec.attach(client);
   client.start();
   ASSERT_TRUE(rec.wait_state(State::connected));
@@ -80,7 +80,7 @@ TEST_F(ServerKill, SigkillAndRestartLoopLosesAndDuplicatesNothing) {
     // streaming client and the test proves progress under the kills, not only at the end.
     if (done % 2 == 0) {
       const auto want = acked_count();
-      ASSERT_TRUE(rec.wait_delivered(want, 30s)) << "round " << done;
+      ASSERT_TRUE(rec.wait_ids(want, 30s)) << "round " << done;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds{uptime_ms(rng)});  // kill at a random moment
     server->kill();
@@ -106,7 +106,7 @@ TEST_F(ServerKill, SigkillAndRestartLoopLosesAndDuplicatesNothing) {
   ASSERT_FALSE(published.empty());
   // Wait until the last acknowledged id arrived (ids committed but never acknowledged,
   // because the kill came between commit and reply, may arrive too).
-  EXPECT_TRUE(rec.wait([&](const Observed& o) { return !o.notifications.empty() && o.notifications.back().id >= published.back(); },
+  EXPECT_TRUE(rec.wait([&](const Recording& o) { return !o.notifications.empty() && o.notifications.back().id >= published.back(); },
                        60s));
   client.stop();
   const auto ids = rec.ids();

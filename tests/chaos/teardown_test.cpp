@@ -8,7 +8,7 @@
 #include <thread>
 
 #include "chaos/chaos_fixture.hpp"
-#include "chaos/observer.hpp"
+#include "support/recorder.hpp"
 #include "support/fault_proxy.hpp"
 
 namespace herald::test {
@@ -215,7 +215,7 @@ TEST_P(HangingPeer, StopOrDestroyWhileWaitingToRetryAgainstAFlappingServer) {
     o.backoff_initial = 200ms;  // long enough that the client is caught waiting
     o.backoff_max = 5s;
     auto client = std::make_unique<Client>(std::move(o));
-    Observer rec;
+    Recorder rec;
     rec.attach(*client);
     client->start();
     ASSERT_TRUE(rec.wait_state(State::reconnecting, static_cast<std::size_t>(1 + i % 3)));

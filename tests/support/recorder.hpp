@@ -1,5 +1,6 @@
-// Collects what a herald::Client hands the application, and lets a test wait for it
-// (condition variable; no sleeps).
+// Collects what a herald::Client hands the application (notifications, state events and
+// gaps, with the time each arrived), and lets a test wait for it (condition variable; no
+// sleeps). The one recorder of every suite.
 #pragma once
 
 #include <algorithm>
@@ -28,99 +29,137 @@ inline bool eventually(const std::function<bool()>& pred, std::chrono::milliseco
   return true;
 }
 
+/// What a client handed over, in order. A snapshot of it is a plain value.
+struct Recording {
+  std::vector<Notification> notifications;
+  std::vector<std::chrono::steady_clock::time_point> arrivals;  ///< when each notification arrived
+  std::vector<StateEvent> states;
+  std::vector<std::chrono::system_clock::time_point> state_times;  ///< when each state event arrived
+  std::vector<GapEvent> gaps;
+
+  std::vector<std::uint64_t> ids() const {
+    std::vector<std::uint64_t> out;
+    out.reserve(notifications.size());
+    for (const auto& n : notifications) out.push_back(n.id);
+    return out;
+  }
+  std::size_t count_state(State s) const {
+    return static_cast<std::size_t>(std::count_if(states.begin(), states.end(), [s](const StateEvent& e) { return e.state == s; }));
+  }
+  /// The longest time between two consecutive notifications handed over.
+  std::chrono::steady_clock::duration longest_pause() const {
+    std::chrono::steady_clock::duration longest{};
+    for (std::size_t i = 1; i < arrivals.size(); ++i) longest = std::max(longest, arrivals[i] - arrivals[i - 1]);
+    return longest;
+  }
+  /// The delays of successive reconnect schedules: each `reconnecting` event's
+  /// next_attempt_at minus the moment it arrived.
+  std::vector<std::chrono::milliseconds> reconnect_delays() const {
+    std::vector<std::chrono::milliseconds> out;
+    for (std::size_t i = 0; i < states.size(); ++i) {
+      if (states[i].state != State::reconnecting || !states[i].next_attempt_at) continue;
+      out.push_back(std::chrono::duration_cast<std::chrono::milliseconds>(*states[i].next_attempt_at - state_times[i]));
+    }
+    return out;
+  }
+};
+
+/// The mean of d[first..last], in milliseconds.
+inline double mean_ms(const std::vector<std::chrono::milliseconds>& d, std::size_t first, std::size_t last) {
+  double sum = 0;
+  for (auto i = first; i <= last; ++i) sum += static_cast<double>(d[i].count());
+  return sum / static_cast<double>(last - first + 1);
+}
+
 class Recorder {
  public:
   void attach(Client& c) {
     c.on_notification([this](const Notification& n) {
       std::lock_guard l(m_);
-      notifications_.push_back(n);
-      arrivals_.push_back(std::chrono::steady_clock::now());
+      seen_.notifications.push_back(n);
+      seen_.arrivals.push_back(std::chrono::steady_clock::now());
       cv_.notify_all();
     });
     c.on_state([this](const StateEvent& e) {
       std::lock_guard l(m_);
-      states_.push_back(e);
+      seen_.states.push_back(e);
+      seen_.state_times.push_back(std::chrono::system_clock::now());
       cv_.notify_all();
     });
     c.on_gap([this](const GapEvent& g) {
       std::lock_guard l(m_);
-      gaps_.push_back(g);
+      seen_.gaps.push_back(g);
       cv_.notify_all();
     });
   }
 
-  /// Waits until `pred` holds (evaluated under the lock) or `timeout` passes.
+  /// Waits until `pred` holds or `timeout` passes. `pred` runs under the recorder's
+  /// lock: it may look at other things, or (the second form) at the recording itself,
+  /// but must not call the recorder.
   bool wait(const std::function<bool()>& pred, std::chrono::milliseconds timeout = std::chrono::seconds{15}) {
     std::unique_lock l(m_);
     return cv_.wait_for(l, timeout, pred);
   }
-  bool wait_ids(std::size_t n) {
-    return wait([&] { return notifications_.size() >= n; });
+  bool wait(const std::function<bool(const Recording&)>& pred, std::chrono::milliseconds timeout = std::chrono::seconds{15}) {
+    return wait([&] { return pred(seen_); }, timeout);
+  }
+  bool wait_ids(std::size_t n, std::chrono::milliseconds timeout = std::chrono::seconds{15}) {
+    return wait([n](const Recording& r) { return r.notifications.size() >= n; }, timeout);
   }
   bool wait_gaps(std::size_t n) {
-    return wait([&] { return gaps_.size() >= n; });
+    return wait([n](const Recording& r) { return r.gaps.size() >= n; });
   }
-  bool wait_state(State s, std::size_t nth = 1) {
-    return wait([&] { return count_state_locked(s) >= nth; });
+  bool wait_state(State s, std::size_t nth = 1, std::chrono::milliseconds timeout = std::chrono::seconds{15}) {
+    return wait([s, nth](const Recording& r) { return r.count_state(s) >= nth; }, timeout);
   }
   /// The first state event whose reason is `reason`, waited for (bounded).
   std::optional<StateEvent> wait_reason(std::error_code reason) {
     std::optional<StateEvent> found;
-    wait([&] {
-      for (const auto& e : states_) {
-        if (e.reason == reason) {
-          found = e;
-          return true;
-        }
-      }
-      return false;
+    wait([&](const Recording& r) {
+      const auto it = std::find_if(r.states.begin(), r.states.end(), [&](const StateEvent& e) { return e.reason == reason; });
+      if (it != r.states.end()) found = *it;
+      return found.has_value();
     });
     return found;
   }
 
+  Recording snapshot() const {
+    std::lock_guard l(m_);
+    return seen_;
+  }
+  std::size_t delivered() const {
+    std::lock_guard l(m_);
+    return seen_.notifications.size();
+  }
   std::vector<std::uint64_t> ids() const {
     std::lock_guard l(m_);
-    std::vector<std::uint64_t> out;
-    for (const auto& n : notifications_) out.push_back(n.id);
-    return out;
+    return seen_.ids();
   }
   std::vector<Notification> notifications() const {
     std::lock_guard l(m_);
-    return notifications_;
+    return seen_.notifications;
   }
-  /// The longest time between two consecutive notifications handed over.
   std::chrono::steady_clock::duration longest_pause() const {
     std::lock_guard l(m_);
-    std::chrono::steady_clock::duration longest{};
-    for (std::size_t i = 1; i < arrivals_.size(); ++i) longest = std::max(longest, arrivals_[i] - arrivals_[i - 1]);
-    return longest;
+    return seen_.longest_pause();
   }
   std::vector<StateEvent> states() const {
     std::lock_guard l(m_);
-    return states_;
+    return seen_.states;
   }
   std::vector<GapEvent> gaps() const {
     std::lock_guard l(m_);
-    return gaps_;
+    return seen_.gaps;
   }
   std::size_t count_state(State s) const {
     std::lock_guard l(m_);
-    return count_state_locked(s);
+    return seen_.count_state(s);
   }
 
  private:
-  std::size_t count_state_locked(State s) const {
-    std::size_t n = 0;
-    for (const auto& e : states_) n += e.state == s ? 1 : 0;
-    return n;
-  }
-
   mutable std::mutex m_;
   std::condition_variable cv_;
-  std::vector<Notification> notifications_;
-  std::vector<std::chrono::steady_clock::time_point> arrivals_;
-  std::vector<StateEvent> states_;
-  std::vector<GapEvent> gaps_;
+  Recording seen_;
 };
 
 }  // namespace herald::test
