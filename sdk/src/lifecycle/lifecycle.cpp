@@ -24,7 +24,8 @@ std::string close_detail(std::optional<std::uint16_t> c, const std::string& reas
 Lifecycle::Lifecycle(LifecycleConfig config, RandomSource random, std::optional<Cursor> cursor)
     : config_(config),
       random_(random),
-      backoff_(config.backoff_initial, config.backoff_max, std::move(random), config.jitter) {
+      backoff_(config.backoff_initial, config.backoff_max, std::move(random), config.jitter),
+      retry_budget_(config.max_attempts, config.max_elapsed) {
   if (cursor) {
     cursor_ = cursor->id;
     epoch_ = std::move(cursor->epoch);
@@ -343,9 +344,7 @@ Actions Lifecycle::reconnect_now(SteadyTime now) {
     if (at >= retry_after_->until) {
       return {Log{LogLevel::info, "reconnect requested; the server's Retry-After ends sooner anyway"}};
     }
-    backoff_.reset();
-    failures_ = 0;
-    failing_since_.reset();
+    forgive_failures();
     Actions out{Log{LogLevel::info, "reconnect requested after a network change; trying within " +
                                         std::to_string(config_.reconnect_now_within.count()) +
                                         " ms despite the server's Retry-After"}};
@@ -357,20 +356,13 @@ Actions Lifecycle::reconnect_now(SteadyTime now) {
     return out;
   }
   if (phase_ == Phase::waiting) {
-    backoff_.reset();
-    failures_ = 0;
-    failing_since_.reset();
+    forgive_failures();
     Actions out{CancelTimer{TimerKind::reconnect}};
     append_actions(out, begin_attempt(now));
     return out;
   }
   if (phase_ == Phase::open && welcomed_ && !handover_) return start_handover(now, "reconnect requested");
   return {};
-}
-
-bool Lifecycle::giving_up(SteadyTime now) const {
-  if (config_.max_attempts != 0 && failures_ >= config_.max_attempts) return true;
-  return config_.max_elapsed.count() > 0 && failing_since_ && now - *failing_since_ >= config_.max_elapsed;
 }
 
 void Lifecycle::end_connection(Actions& out) {
@@ -385,12 +377,15 @@ void Lifecycle::forgive_if_stable(SteadyTime now) {
   // Only a connection that caught up and then stayed up resets the backoff: a server
   // that accepts and closes at once must see growing delays.
   if (phase_ == Phase::open && caught_up_at_ && now - *caught_up_at_ >= config_.stable_after) {
-    backoff_.reset();
-    failures_ = 0;
-    failing_since_.reset();
+    forgive_failures();
     ended_stable_ = true;  // its end is not a failed attempt
   }
   caught_up_at_.reset();
+}
+
+void Lifecycle::forgive_failures() {
+  backoff_.reset();
+  retry_budget_.reset();
 }
 
 void Lifecycle::schedule_move(Actions& out, SteadyTime now) {
@@ -409,9 +404,12 @@ std::uint64_t Lifecycle::random_upto(std::uint64_t upper) { return std::min(rand
 void Lifecycle::retry_later(Actions& out, SteadyTime now, std::error_code why, std::string detail,
                             std::optional<std::chrono::milliseconds> floor) {
   forgive_if_stable(now);
-  if (!std::exchange(ended_stable_, false)) ++failures_;
-  if (!failing_since_) failing_since_ = now;
-  if (giving_up(now)) {
+  if (std::exchange(ended_stable_, false)) {
+    retry_budget_.start_clock(now);  // a stable connection's end is not a failed attempt
+  } else {
+    retry_budget_.record_failure(now);
+  }
+  if (retry_budget_.exhausted(now)) {
     fail_permanently(out, code(errc::retries_exhausted), why.message() + (detail.empty() ? "" : " (" + detail + ")"));
     return;
   }

@@ -15,6 +15,7 @@
 #include "herald/client.hpp"
 #include "herald/error.hpp"
 #include "lifecycle/backoff.hpp"
+#include "lifecycle/retry_budget.hpp"
 #include "protocol/codec.hpp"
 
 namespace herald::detail {
@@ -218,10 +219,10 @@ class Lifecycle {
   std::chrono::milliseconds liveness_limit() const;
   std::uint64_t random_upto(std::uint64_t upper);  ///< random_ clamped to [0, upper]
   void forgive_if_stable(SteadyTime now);
+  void forgive_failures();  ///< a fresh start: the backoff and the retry budget
   void schedule_move(Actions& out, SteadyTime now);  ///< at a random moment before drain_deadline_
   bool token_usable(SteadyTime now) const;
   std::chrono::milliseconds expiry_margin() const;
-  bool giving_up(SteadyTime now) const;
   // tokens and their refresh (lifecycle_refresh.cpp)
   void request_token(Actions& out, SteadyTime now);  ///< single-flight FetchToken
   void accept_token(Actions& out, SteadyTime now, std::string token, std::optional<SteadyTime> expires_at,
@@ -253,6 +254,7 @@ class Lifecycle {
   LifecycleConfig config_;
   RandomSource random_;
   Backoff backoff_;
+  RetryBudget retry_budget_;  ///< max_attempts, max_elapsed
   Phase phase_ = Phase::idle;
   State public_state_ = State::idle;
   std::optional<std::uint64_t> cursor_;
@@ -268,7 +270,6 @@ class Lifecycle {
   ConnId conn_ = 0;          ///< the current connection; events of others are stale
   std::uint64_t conn_sent_up_to_ = 0;  ///< see Handover::sent_up_to
   ConnId last_conn_id_ = 0;  ///< ids are never reused
-  std::uint64_t failures_ = 0;  ///< consecutive failed attempts (for max_attempts)
   std::optional<std::string> token_;
   std::optional<SteadyTime> token_expires_at_;
   std::optional<std::chrono::milliseconds> token_lifetime_;  ///< issue → expiry, when known
@@ -290,7 +291,6 @@ class Lifecycle {
   std::optional<SteadyTime> drain_deadline_;
   bool pinged_ = false;  ///< a ping went out since the last inbound activity
   std::chrono::milliseconds last_delay_{0};
-  std::optional<SteadyTime> failing_since_;  ///< start of the current run of failures
   bool ended_stable_ = false;  ///< the connection that just ended had proved stable
   /// A server's Retry-After in force while waiting: no attempt before `until`, except
   /// that reconnect_now() brings it to at most reconnect_now_within away.
