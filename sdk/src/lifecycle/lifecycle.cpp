@@ -25,7 +25,8 @@ Lifecycle::Lifecycle(LifecycleConfig config, RandomSource random, std::optional<
     : config_(config),
       random_(random),
       backoff_(config.backoff_initial, config.backoff_max, std::move(random), config.jitter),
-      retry_budget_(config.max_attempts, config.max_elapsed) {
+      retry_budget_(config.max_attempts, config.max_elapsed),
+      refresh_backoff_(make_refresh_backoff(config, random_)) {
   if (cursor) {
     cursor_ = cursor->id;
     epoch_ = std::move(cursor->epoch);

@@ -230,6 +230,7 @@ class Lifecycle {
   void token_failed(Actions& out, SteadyTime now, std::string why);
   void schedule_refresh(Actions& out, SteadyTime now);
   void retry_refresh_later(Actions& out, SteadyTime now, const std::string& why);
+  static Backoff make_refresh_backoff(const LifecycleConfig& config, RandomSource random);
   void maybe_refresh(Actions& out, SteadyTime now);
   void apply_refresh(Actions& out, SteadyTime now);
   void reauth_confirmed(Actions& out, SteadyTime now);
@@ -255,6 +256,9 @@ class Lifecycle {
   RandomSource random_;
   Backoff backoff_;
   RetryBudget retry_budget_;  ///< max_attempts, max_elapsed
+  /// Retries of a failed token refresh while the token lasts (half jitter; reset by each
+  /// accepted token).
+  Backoff refresh_backoff_;
   Phase phase_ = Phase::idle;
   State public_state_ = State::idle;
   std::optional<std::uint64_t> cursor_;
@@ -277,7 +281,6 @@ class Lifecycle {
   std::uint64_t token_gen_ = 0;       ///< counts accepted tokens
   std::uint64_t conn_token_gen_ = 0;  ///< the token the current connection authenticated with
   bool fetching_ = false;             ///< a FetchToken is outstanding (single flight)
-  std::uint32_t refresh_failures_ = 0;
   std::uint64_t token_refreshes_ = 0;
   bool conn_reauth_ = false;  ///< the current connection's server advertised "reauth"
   std::optional<std::uint64_t> reauth_gen_;  ///< an in-band reauth in flight (token generation)

@@ -20,6 +20,13 @@ milliseconds scaled(milliseconds d, double factor) {
 
 }  // namespace
 
+Backoff Lifecycle::make_refresh_backoff(const LifecycleConfig& config, RandomSource random) {
+  // Capped exponential with half jitter: soon enough to finish while the token lasts.
+  // The reconnect steps, but doubling at most 20 times (as the refresh retry always did).
+  const auto cap = std::min(config.backoff_max, config.backoff_initial * (std::int64_t{1} << 20));
+  return Backoff{config.backoff_initial, cap, std::move(random), Jitter::half};
+}
+
 std::chrono::milliseconds Lifecycle::expiry_margin() const {
   // A fifth of a short token's life: a 4 s test token is usable for 3.2 s, not never.
   if (token_lifetime_) return std::min(config_.token_expiry_margin, *token_lifetime_ / 5);
@@ -82,7 +89,7 @@ void Lifecycle::accept_token(Actions& out, SteadyTime now, std::string token, st
     return;
   }
   ++token_gen_;
-  refresh_failures_ = 0;
+  refresh_backoff_.reset();
   schedule_refresh(out, now);
   if (phase_ == Phase::fetching_token) {
     append_actions(out, open_connection(now));
@@ -144,11 +151,7 @@ void Lifecycle::retry_refresh_later(Actions& out, SteadyTime now, const std::str
     out.emplace_back(Log{LogLevel::warn, "token refresh failed (" + why + "); the token expires before a retry"});
     return;
   }
-  // Capped exponential with half jitter: soon enough to finish while the token lasts.
-  const auto shift = std::min<std::uint32_t>(refresh_failures_++, 20);
-  const auto ceiling = std::min(config_.backoff_max, config_.backoff_initial * (std::int64_t{1} << shift));
-  const auto half = static_cast<std::uint64_t>(ceiling.count() / 2);
-  const auto delay = milliseconds{static_cast<std::int64_t>(half + random_upto(half))};
+  const auto delay = refresh_backoff_.next();
   out.emplace_back(
       Log{LogLevel::warn, "token refresh failed (" + why + "); retrying in " + std::to_string(delay.count()) + " ms"});
   out.emplace_back(ArmTimer{TimerKind::refresh, now + delay});
