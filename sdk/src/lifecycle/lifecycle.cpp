@@ -1,3 +1,7 @@
+// The lifecycle's core: starting and stopping, opening connections, frames, liveness
+// and timers. How attempts end and are retried is in lifecycle_retry.cpp; tokens in
+// lifecycle_refresh.cpp; make-before-break in lifecycle_handover.cpp; resume in
+// lifecycle_resume.cpp.
 #include "lifecycle/lifecycle.hpp"
 
 #include <algorithm>
@@ -7,17 +11,6 @@ namespace herald::detail {
 namespace {
 
 std::error_code code(errc e) { return make_error_code(e); }
-
-bool is_tls_failure(errc e) {
-  return e == errc::tls_untrusted || e == errc::tls_expired || e == errc::tls_host_mismatch ||
-         e == errc::tls_pin_mismatch || e == errc::tls_protocol;
-}
-
-std::string close_detail(std::optional<std::uint16_t> c, const std::string& reason) {
-  std::string d = c ? "close code " + std::to_string(*c) : std::string("transport closed");
-  if (!reason.empty()) d += ": " + reason;
-  return d;
-}
 
 }  // namespace
 
@@ -107,59 +100,6 @@ void Lifecycle::close_all(Actions& out) {
   handover_.reset();
 }
 
-Actions Lifecycle::connect_failed(SteadyTime now, ConnId conn, std::string detail, errc why) {
-  if (handover_ && conn == handover_->id) return handover_event(now, conn, detail.c_str(), true);
-  if (!current_ || conn != current_->id || current_->open) return {};
-  Actions out;
-  if (is_permanent(why)) {  // tls_client_cert_required: a misconfiguration
-    fail_permanently(out, code(why), std::move(detail));
-    return out;
-  }
-  // TLS failures are retried (a captive portal or an inspecting middlebox goes away),
-  // but never sooner than backoff_max apart (docs/networks.md).
-  std::optional<std::chrono::milliseconds> floor;
-  if (is_tls_failure(why)) floor = config_.backoff_max;
-  retry_later(out, now, code(why), std::move(detail), floor);
-  return out;
-}
-
-Actions Lifecycle::handshake_refused(SteadyTime now, ConnId conn, const HandshakeRefusal& r) {
-  const std::string what = "HTTP " + std::to_string(r.status) + (r.error.empty() ? "" : " " + r.error);
-  if (handover_ && conn == handover_->id) return handover_event(now, conn, what.c_str(), true);
-  if (!current_ || conn != current_->id || current_->open) return {};
-  Actions out;
-  if (r.status == 401 && r.error == "token_expired") {
-    token_.reset();
-    if (!fresh_token_retry_used_) {
-      fresh_token_retry_used_ = true;
-      set_state(out, State::reconnecting, code(errc::token_expired), what);
-      retry_now(out, now);
-    } else {
-      retry_later(out, now, code(errc::token_expired), what);
-    }
-  } else if (r.status == 401) {  // invalid_token, or a 401 without a code
-    token_.reset();
-    if (!refused_invalid_once_) {
-      refused_invalid_once_ = true;
-      set_state(out, State::reconnecting, code(errc::auth_failed), what + " (retrying once with a fresh token)");
-      retry_now(out, now);
-    } else {
-      fail_permanently(out, code(errc::auth_failed), what);
-    }
-  } else if (r.status == 403) {
-    fail_permanently(out, code(errc::auth_failed), what);
-  } else if (r.status == 400) {
-    fail_permanently(out, code(errc::bad_request), what);
-  } else if (r.status == 429 || r.status == 503) {
-    std::optional<std::chrono::milliseconds> floor;
-    if (r.retry_after) floor = std::chrono::duration_cast<std::chrono::milliseconds>(*r.retry_after);
-    retry_later(out, now, code(errc::handshake_failed), what, floor);
-  } else {
-    retry_later(out, now, code(errc::handshake_failed), what);
-  }
-  return out;
-}
-
 Actions Lifecycle::connected(SteadyTime now, ConnId conn) {
   if (handover_ && conn == handover_->id) {
     ++connects_;
@@ -218,8 +158,8 @@ Actions Lifecycle::frame(SteadyTime now, ConnId conn, protocol::DecodeResult dec
     }
     accept_welcome(current, *w);
     out.emplace_back(ArmTimer{TimerKind::liveness, now + current.heartbeat});
-    fresh_token_retry_used_ = false;
-    refused_invalid_once_ = false;
+    expired_token_retry_used_ = false;
+    invalid_token_retry_used_ = false;
     out.emplace_back(Log{LogLevel::info, "connected (session " + w->session_id + ", head " + (w->head_id ? std::to_string(*w->head_id) : std::string("unknown")) + ")"});
     set_state(out, State::connected);
     if (w->resume == protocol::ResumeStatus::gap) out.emplace_back(ReportGap{retention_gap(*w, cursor_)});
@@ -248,51 +188,6 @@ Actions Lifecycle::frame(SteadyTime now, ConnId conn, protocol::DecodeResult dec
     out.emplace_back(Log{LogLevel::warn, "server error: " + e->code});
   } else if (auto* u = std::get_if<protocol::Unknown>(&msg)) {
     out.emplace_back(Log{LogLevel::debug, "ignoring message of unknown type '" + u->type + "'"});
-  }
-  return out;
-}
-
-Actions Lifecycle::closed(SteadyTime now, ConnId conn, std::optional<std::uint16_t> close_code, std::string reason) {
-  const auto detail = close_detail(close_code, reason);
-  if (handover_ && conn == handover_->id) return handover_event(now, conn, detail.c_str(), true);
-  if (!current_ || conn != current_->id) return {};
-  Actions out;
-  forgive_if_stable(now);
-  if (handover_ && close_code != 4003) {
-    continue_on_handover(out, now, code(close_code ? errc::closed_by_server : errc::connection_lost), detail);
-    return out;
-  }
-  if (!close_code) {
-    retry_later(out, now, code(errc::connection_lost), detail);
-    return out;
-  }
-  switch (*close_code) {
-    case 4001:  // token expired on a live connection: fresh token, at once
-      // (unless a newer one came meanwhile, e.g. the server closed before our reauth)
-      if (token_gen_ == current_->token_gen || !token_usable(now)) token_.reset();
-      set_state(out, State::reconnecting, code(errc::token_expired), detail);
-      retry_now(out, now);
-      break;
-    case 4003:
-      fail_permanently(out, code(errc::auth_failed), detail);
-      break;
-    case 4004:
-    case 4401:
-      retry_later(out, now, code(errc::protocol_violation), detail);
-      break;
-    case 1001:
-      if (const auto drain = current_->drain_deadline; drain && *drain > now) {
-        // Spread the fleet over what is left of the announced window.
-        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(*drain - now);
-        const auto delay = std::chrono::milliseconds{
-            static_cast<std::int64_t>(random_upto(static_cast<std::uint64_t>(left.count())))};
-        last_delay_ = delay;
-        retry_at(out, now + delay, code(errc::closed_by_server), detail);
-        break;
-      }
-      [[fallthrough]];
-    default:  // 1000, 1009, 4008 and anything else: backoff
-      retry_later(out, now, code(errc::closed_by_server), detail);
   }
   return out;
 }
@@ -382,23 +277,6 @@ void Lifecycle::end_connection(Actions& out) {
   reauth_gen_.reset();  // the next connection authenticates with the newest token anyway
 }
 
-void Lifecycle::forgive_if_stable(SteadyTime now) {
-  // Only a connection that caught up and then stayed up resets the backoff: a server
-  // that accepts and closes at once must see growing delays.
-  if (!current_) return;
-  auto& caught_up_at = current_->caught_up_at;
-  if (current_->open && caught_up_at && now - *caught_up_at >= config_.stable_after) {
-    forgive_failures();
-    ended_stable_ = true;  // its end is not a failed attempt
-  }
-  caught_up_at.reset();
-}
-
-void Lifecycle::forgive_failures() {
-  backoff_.reset();
-  retry_budget_.reset();
-}
-
 void Lifecycle::schedule_move(Actions& out, SteadyTime now) {
   // The last fifth of the window (at most 5 s) is left for the switch itself: a move
   // that starts at the very end cannot finish before the server closes the old one.
@@ -411,56 +289,6 @@ void Lifecycle::schedule_move(Actions& out, SteadyTime now) {
 }
 
 std::uint64_t Lifecycle::random_upto(std::uint64_t upper) { return std::min(random_(upper), upper); }
-
-void Lifecycle::retry_later(Actions& out, SteadyTime now, std::error_code why, std::string detail,
-                            std::optional<std::chrono::milliseconds> floor) {
-  forgive_if_stable(now);
-  if (std::exchange(ended_stable_, false)) {
-    retry_budget_.start_clock(now);  // a stable connection's end is not a failed attempt
-  } else {
-    retry_budget_.record_failure(now);
-  }
-  if (retry_budget_.exhausted(now)) {
-    fail_permanently(out, code(errc::retries_exhausted), why.message() + (detail.empty() ? "" : " (" + detail + ")"));
-    return;
-  }
-  if (floor) floor = std::min(*floor, config_.retry_after_max);  // a server cannot park us for years
-  auto delay = backoff_.next();
-  if (floor) delay = std::max(delay, *floor);
-  last_delay_ = delay;
-  if (floor) {
-    retry_at(out, now + delay, why, detail);
-    retry_after_ = RetryAfterWindow{now + *floor, why, std::move(detail)};
-  } else {
-    retry_at(out, now + delay, why, std::move(detail));
-  }
-}
-
-void Lifecycle::retry_at(Actions& out, SteadyTime at, std::error_code why, std::string detail) {
-  retry_after_.reset();
-  end_connection(out);
-  if (handover_) drop_handover(out, "the current connection ended");
-  enter(Phase::waiting);
-  out.emplace_back(ArmTimer{TimerKind::reconnect, at});
-  set_state(out, State::reconnecting, why, std::move(detail), at);
-}
-
-void Lifecycle::retry_now(Actions& out, SteadyTime now) {
-  end_connection(out);
-  append_actions(out, begin_attempt(now));
-}
-
-void Lifecycle::fail_permanently(Actions& out, std::error_code why, std::string detail) {
-  close_all(out);
-  end_connection(out);
-  for (auto k : {TimerKind::reconnect, TimerKind::token_timeout, TimerKind::refresh, TimerKind::reauth,
-                 TimerKind::handover_timeout}) {
-    out.emplace_back(CancelTimer{k});
-  }
-  fetching_ = false;
-  enter(Phase::stopped);
-  set_state(out, State::stopped, why, std::move(detail));
-}
 
 void Lifecycle::set_state(Actions& out, State s, std::error_code why, std::string detail, std::optional<SteadyTime> next) {
   if (s == public_state_ && s != State::reconnecting) return;

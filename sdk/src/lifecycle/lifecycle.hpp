@@ -15,6 +15,7 @@
 #include "herald/client.hpp"
 #include "herald/error.hpp"
 #include "lifecycle/backoff.hpp"
+#include "lifecycle/close_reactions.hpp"
 #include "lifecycle/retry_budget.hpp"
 #include "protocol/codec.hpp"
 
@@ -226,6 +227,13 @@ class Lifecycle {
   static void accept_welcome(Connection& c, const protocol::Welcome& w);
 
   Actions begin_attempt(SteadyTime now);
+  // endings and retries (lifecycle_retry.cpp)
+  /// Carries out a reaction of close_reactions.hpp. `floor`: a Retry-After (backoff only).
+  void react(Actions& out, SteadyTime now, Reaction reaction, std::error_code why, std::string detail,
+             std::optional<std::chrono::milliseconds> floor = std::nullopt);
+  void discard_token(TokenFate fate, SteadyTime now);
+  /// True (once per welcome and kind) when a refusal is to be retried at once with a fresh token.
+  bool take_fresh_token_retry(FreshTokenRetry kind);
   Actions open_connection(SteadyTime now);
   void retry_later(Actions& out, SteadyTime now, std::error_code why, std::string detail,
                    std::optional<std::chrono::milliseconds> floor = std::nullopt);
@@ -308,8 +316,10 @@ class Lifecycle {
   bool fetching_ = false;             ///< a FetchToken is outstanding (single flight)
   std::uint64_t token_refreshes_ = 0;
   std::optional<std::uint64_t> reauth_gen_;  ///< an in-band reauth in flight (token generation)
-  bool fresh_token_retry_used_ = false;  ///< the one immediate retry after a 401
-  bool refused_invalid_once_ = false;
+  /// The one immediate retry with a fresh token after a 401 (token_expired, or invalid)
+  /// since the last welcome (see FreshTokenRetry).
+  bool expired_token_retry_used_ = false;
+  bool invalid_token_retry_used_ = false;
 
   std::chrono::milliseconds last_delay_{0};
   bool ended_stable_ = false;  ///< the connection that just ended had proved stable
