@@ -227,6 +227,13 @@ class Lifecycle {
   static void accept_welcome(Connection& c, const protocol::Welcome& w);
 
   Actions begin_attempt(SteadyTime now);
+  Actions open_connection(SteadyTime now);
+  void set_state(Actions& out, State s, std::error_code why = {}, std::string detail = {},
+                 std::optional<SteadyTime> next = std::nullopt);
+  void end_connection(Actions& out);
+  std::chrono::milliseconds liveness_limit() const;
+  std::uint64_t random_upto(std::uint64_t upper);  ///< random_ clamped to [0, upper]
+  void schedule_move(Actions& out, SteadyTime now);  ///< at a random moment before current_'s drain_deadline
   // endings and retries (lifecycle_retry.cpp)
   /// Carries out a reaction of close_reactions.hpp. `floor`: a Retry-After (backoff only).
   void react(Actions& out, SteadyTime now, Reaction reaction, std::error_code why, std::string detail,
@@ -234,23 +241,16 @@ class Lifecycle {
   void discard_token(TokenFate fate, SteadyTime now);
   /// True (once per welcome and kind) when a refusal is to be retried at once with a fresh token.
   bool take_fresh_token_retry(FreshTokenRetry kind);
-  Actions open_connection(SteadyTime now);
   void retry_later(Actions& out, SteadyTime now, std::error_code why, std::string detail,
                    std::optional<std::chrono::milliseconds> floor = std::nullopt);
   void retry_at(Actions& out, SteadyTime at, std::error_code why, std::string detail);
   void retry_now(Actions& out, SteadyTime now);
   void fail_permanently(Actions& out, std::error_code why, std::string detail);
-  void set_state(Actions& out, State s, std::error_code why = {}, std::string detail = {},
-                 std::optional<SteadyTime> next = std::nullopt);
-  void end_connection(Actions& out);
-  std::chrono::milliseconds liveness_limit() const;
-  std::uint64_t random_upto(std::uint64_t upper);  ///< random_ clamped to [0, upper]
   void forgive_if_stable(SteadyTime now);
   void forgive_failures();  ///< a fresh start: the backoff and the retry budget
-  void schedule_move(Actions& out, SteadyTime now);  ///< at a random moment before current_'s drain_deadline
+  // tokens and their refresh (lifecycle_refresh.cpp)
   bool token_usable(SteadyTime now) const;
   std::chrono::milliseconds expiry_margin() const;
-  // tokens and their refresh (lifecycle_refresh.cpp)
   void request_token(Actions& out, SteadyTime now);  ///< single-flight FetchToken
   void accept_token(Actions& out, SteadyTime now, std::string token, std::optional<SteadyTime> expires_at,
                     std::optional<SteadyTime> issued_at);
