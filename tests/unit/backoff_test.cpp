@@ -1,4 +1,4 @@
-// Backoff: capped exponential, full jitter, cap first and jitter second. The scripted
+// Backoff: capped exponential, full (or half) jitter, cap first and jitter second. The scripted
 // random source lets every test assert exact delays.
 #include "lifecycle/backoff.hpp"
 
@@ -97,6 +97,25 @@ TEST(BackoffLimits, ZeroBaseIsRaisedToOneMillisecondAndCapBelowBaseIsRaisedToBas
   (void)b.next();
   (void)b.next();
   EXPECT_THAT(random->uppers(), ElementsAre(1, 1));
+}
+
+TEST(BackoffJitter, HalfJitterDrawsInTheUpperHalfOfTheCeiling) {
+  auto random = std::make_shared<ScriptedRandom>();
+  detail::Backoff b{500ms, 2'000ms, source_of(random), detail::Jitter::half};
+  random->script({0, 100, 2'000});
+  EXPECT_EQ(b.next(), 250ms);    // 250 + 0
+  EXPECT_EQ(b.next(), 600ms);    // 500 + 100
+  EXPECT_EQ(b.next(), 2'000ms);  // 1000 + 1000: an answer above upper is clamped
+  EXPECT_EQ(b.next(), 2'000ms);  // the cap; unscripted answers are the upper
+  EXPECT_THAT(random->uppers(), ElementsAre(250, 500, 1000, 1000));
+}
+
+TEST(BackoffJitter, NoJitterIsTheCeilingWithoutDrawing) {
+  auto random = std::make_shared<ScriptedRandom>();
+  detail::Backoff b{500ms, 30'000ms, source_of(random), detail::Jitter::none};
+  EXPECT_EQ(b.next(), 500ms);
+  EXPECT_EQ(b.next(), 1'000ms);
+  EXPECT_TRUE(random->uppers().empty());
 }
 
 TEST(BackoffLimits, DefaultRandomSourceStaysWithinUpper) {

@@ -13,7 +13,7 @@ RandomSource default_random_source() {
   };
 }
 
-Backoff::Backoff(std::chrono::milliseconds base, std::chrono::milliseconds cap, RandomSource random, bool jitter)
+Backoff::Backoff(std::chrono::milliseconds base, std::chrono::milliseconds cap, RandomSource random, Jitter jitter)
     : base_(std::max(base, std::chrono::milliseconds{1})),
       cap_(std::max(cap, base_)),
       random_(std::move(random)),
@@ -29,9 +29,14 @@ std::chrono::milliseconds Backoff::ceiling() const {
 std::chrono::milliseconds Backoff::next() {
   const auto upper = static_cast<std::uint64_t>(ceiling().count());
   if (attempts_ < 64) ++attempts_;
-  if (!jitter_) return std::chrono::milliseconds{static_cast<std::int64_t>(upper)};
-  const auto drawn = std::min(random_(upper), upper);  // a bad source cannot exceed the cap
-  return std::chrono::milliseconds{static_cast<std::int64_t>(drawn)};
+  const auto draw = [this](std::uint64_t u) { return std::min(random_(u), u); };  // a bad source cannot exceed u
+  std::uint64_t delay = upper;
+  switch (jitter_) {
+    case Jitter::none: break;
+    case Jitter::full: delay = draw(upper); break;
+    case Jitter::half: delay = upper / 2 + draw(upper / 2); break;
+  }
+  return std::chrono::milliseconds{static_cast<std::int64_t>(delay)};
 }
 
 }  // namespace herald::detail

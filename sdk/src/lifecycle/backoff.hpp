@@ -1,11 +1,13 @@
-// Capped exponential backoff with full jitter: delay = U(0, min(cap, base * 2^n)).
-// The cap is applied first and the jitter second, so clients that reach the cap keep
-// spreading out instead of re-synchronising on it. Randomness is injected.
+// Capped exponential backoff with jitter: delay = U(0, min(cap, base * 2^n)) (full
+// jitter, for reconnects) or ceiling/2 + U(0, ceiling/2) (half jitter, for token refresh
+// retries). The cap is applied first and the jitter second, so clients that reach the
+// cap keep spreading out instead of re-synchronising on it. Randomness is injected.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <utility>
 
 namespace herald::detail {
 
@@ -15,11 +17,25 @@ using RandomSource = std::function<std::uint64_t(std::uint64_t upper)>;
 /// A RandomSource seeded from std::random_device.
 RandomSource default_random_source();
 
+/// How a delay is drawn below its ceiling.
+enum class Jitter {
+  /// The ceiling itself (only to demonstrate why jitter matters: synchronised clients
+  /// reconnect in one spike).
+  none,
+  /// U(0, ceiling): reconnects.
+  full,
+  /// ceiling/2 + U(0, ceiling/2): spread out, but never much sooner than the ceiling
+  /// (token refresh retries).
+  half,
+};
+
+/// The delays between consecutive failed attempts of one kind, and their count.
 class Backoff {
  public:
-  /// With `jitter` false every delay is the ceiling itself (only to demonstrate why
-  /// jitter matters: synchronised clients reconnect in one spike).
-  Backoff(std::chrono::milliseconds base, std::chrono::milliseconds cap, RandomSource random, bool jitter = true);
+  Backoff(std::chrono::milliseconds base, std::chrono::milliseconds cap, RandomSource random, Jitter jitter);
+  /// `jitter` false: Jitter::none.
+  Backoff(std::chrono::milliseconds base, std::chrono::milliseconds cap, RandomSource random, bool jitter = true)
+      : Backoff(base, cap, std::move(random), jitter ? Jitter::full : Jitter::none) {}
 
   /// The delay before the next attempt; each call counts one more failed attempt.
   std::chrono::milliseconds next();
@@ -33,7 +49,7 @@ class Backoff {
   std::chrono::milliseconds base_;
   std::chrono::milliseconds cap_;
   RandomSource random_;
-  bool jitter_;
+  Jitter jitter_;
   std::uint32_t attempts_ = 0;
 };
 

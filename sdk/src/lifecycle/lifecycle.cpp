@@ -1,3 +1,7 @@
+// The lifecycle's core: starting and stopping, opening connections, frames, liveness
+// and timers. How attempts end and are retried is in lifecycle_retry.cpp; tokens in
+// lifecycle_refresh.cpp; make-before-break in lifecycle_handover.cpp; resume in
+// lifecycle_resume.cpp.
 #include "lifecycle/lifecycle.hpp"
 
 #include <algorithm>
@@ -8,23 +12,14 @@ namespace {
 
 std::error_code code(errc e) { return make_error_code(e); }
 
-bool is_tls_failure(errc e) {
-  return e == errc::tls_untrusted || e == errc::tls_expired || e == errc::tls_host_mismatch ||
-         e == errc::tls_pin_mismatch || e == errc::tls_protocol;
-}
-
-std::string close_detail(std::optional<std::uint16_t> c, const std::string& reason) {
-  std::string d = c ? "close code " + std::to_string(*c) : std::string("transport closed");
-  if (!reason.empty()) d += ": " + reason;
-  return d;
-}
-
 }  // namespace
 
 Lifecycle::Lifecycle(LifecycleConfig config, RandomSource random, std::optional<Cursor> cursor)
     : config_(config),
       random_(random),
-      backoff_(config.backoff_initial, config.backoff_max, std::move(random), config.jitter) {
+      backoff_(config.backoff_initial, config.backoff_max, std::move(random), config.jitter),
+      retry_budget_(config.max_attempts, config.max_elapsed),
+      refresh_backoff_(make_refresh_backoff(config, random_)) {
   if (cursor) {
     cursor_ = cursor->id;
     epoch_ = std::move(cursor->epoch);
@@ -42,12 +37,10 @@ Actions Lifecycle::start(SteadyTime now) {
 Actions Lifecycle::stop(SteadyTime /*now*/) {
   if (phase_ == Phase::stopped) return {};
   Actions out;
-  if (phase_ == Phase::connecting || phase_ == Phase::open) out.emplace_back(CloseConnection{conn_, 1000, "client stopped"});
-  if (handover_) out.emplace_back(CloseConnection{handover_->conn, 1000, "client stopped"});
-  handover_.reset();
+  close_all(out);
   for (std::size_t k = 0; k < kTimerKinds; ++k) out.emplace_back(CancelTimer{static_cast<TimerKind>(k)});
   fetching_ = false;
-  phase_ = Phase::stopped;
+  enter(Phase::stopped);
   set_state(out, State::stopped);
   return out;
 }
@@ -62,97 +55,74 @@ Actions Lifecycle::begin_attempt(SteadyTime now) {
     token_expires_at_.reset();
     token_lifetime_.reset();
   }
-  phase_ = Phase::fetching_token;
+  enter(Phase::fetching_token);
   Actions out;
   request_token(out, now);  // or wait for the fetch already under way
   return out;
 }
 
 Actions Lifecycle::open_connection(SteadyTime /*now*/) {
-  conn_ = ++last_conn_id_;
-  phase_ = Phase::connecting;
-  welcomed_ = false;
-  caught_up_at_.reset();
-  drain_deadline_.reset();
-  conn_token_gen_ = token_gen_;
-  conn_reauth_ = false;
-  conn_sent_up_to_ = cursor_.value_or(0);
-  return {OpenConnection{conn_, *token_, cursor_}};
+  retire_current();
+  enter(Phase::connection);
+  current_ = new_connection();
+  current_->heartbeat = next_heartbeat_;
+  return {OpenConnection{current_->id, *token_, cursor_}};
 }
 
-Actions Lifecycle::connect_failed(SteadyTime now, ConnId conn, std::string detail, errc why) {
-  if (handover_ && conn == handover_->conn) return handover_event(now, conn, detail.c_str(), true);
-  if (conn != conn_ || phase_ != Phase::connecting) return {};
-  Actions out;
-  if (is_permanent(why)) {  // tls_client_cert_required: a misconfiguration
-    fail_permanently(out, code(why), std::move(detail));
-    return out;
-  }
-  // TLS failures are retried (a captive portal or an inspecting middlebox goes away),
-  // but never sooner than backoff_max apart (docs/networks.md).
-  std::optional<std::chrono::milliseconds> floor;
-  if (is_tls_failure(why)) floor = config_.backoff_max;
-  retry_later(out, now, code(why), std::move(detail), floor);
-  return out;
+Connection Lifecycle::new_connection() {
+  Connection c;
+  c.id = ++last_conn_id_;
+  c.token_gen = token_gen_;
+  c.sent_up_to = cursor_.value_or(0);
+  return c;
 }
 
-Actions Lifecycle::handshake_refused(SteadyTime now, ConnId conn, const HandshakeRefusal& r) {
-  const std::string what = "HTTP " + std::to_string(r.status) + (r.error.empty() ? "" : " " + r.error);
-  if (handover_ && conn == handover_->conn) return handover_event(now, conn, what.c_str(), true);
-  if (conn != conn_ || phase_ != Phase::connecting) return {};
-  Actions out;
-  if (r.status == 401 && r.error == "token_expired") {
-    token_.reset();
-    if (!fresh_token_retry_used_) {
-      fresh_token_retry_used_ = true;
-      set_state(out, State::reconnecting, code(errc::token_expired), what);
-      retry_now(out, now);
-    } else {
-      retry_later(out, now, code(errc::token_expired), what);
-    }
-  } else if (r.status == 401) {  // invalid_token, or a 401 without a code
-    token_.reset();
-    if (!refused_invalid_once_) {
-      refused_invalid_once_ = true;
-      set_state(out, State::reconnecting, code(errc::auth_failed), what + " (retrying once with a fresh token)");
-      retry_now(out, now);
-    } else {
-      fail_permanently(out, code(errc::auth_failed), what);
-    }
-  } else if (r.status == 403) {
-    fail_permanently(out, code(errc::auth_failed), what);
-  } else if (r.status == 400) {
-    fail_permanently(out, code(errc::bad_request), what);
-  } else if (r.status == 429 || r.status == 503) {
-    std::optional<std::chrono::milliseconds> floor;
-    if (r.retry_after) floor = std::chrono::duration_cast<std::chrono::milliseconds>(*r.retry_after);
-    retry_later(out, now, code(errc::handshake_failed), what, floor);
-  } else {
-    retry_later(out, now, code(errc::handshake_failed), what);
-  }
-  return out;
+void Lifecycle::enter(Phase phase) {
+  if (phase != Phase::connection) retire_current();
+  phase_ = phase;
+}
+
+void Lifecycle::retire_current() {
+  if (!current_) return;
+  next_heartbeat_ = current_->heartbeat;
+  current_.reset();
+}
+
+void Lifecycle::accept_welcome(Connection& c, const protocol::Welcome& w) {
+  c.welcomed = true;
+  c.heartbeat = std::chrono::seconds{w.heartbeat_s};
+  c.reauth = std::find(w.features.begin(), w.features.end(), "reauth") != w.features.end();
+}
+
+void Lifecycle::close_all(Actions& out) {
+  if (current_) out.emplace_back(CloseConnection{current_->id, 1000, "client stopped"});
+  if (handover_) out.emplace_back(CloseConnection{handover_->id, 1000, "client stopped"});
+  handover_.reset();
 }
 
 Actions Lifecycle::connected(SteadyTime now, ConnId conn) {
-  if (handover_ && conn == handover_->conn) {
+  if (handover_ && conn == handover_->id) {
     ++connects_;
     return handover_event(now, conn, "open", false);
   }
-  if (conn != conn_ || phase_ != Phase::connecting) return {};
+  if (!current_ || conn != current_->id || current_->open) return {};
   if (connects_++ > 0) ++reconnects_;
-  phase_ = Phase::open;
-  last_activity_ = now;
-  pinged_ = false;
-  return {ArmTimer{TimerKind::liveness, now + heartbeat_}};
+  current_->open = true;
+  heard_from(*current_, now);
+  return {ArmTimer{TimerKind::liveness, now + current_->heartbeat}};
 }
 
-std::chrono::milliseconds Lifecycle::liveness_limit() const { return 2 * heartbeat_ + config_.liveness_slack; }
+std::chrono::milliseconds Lifecycle::liveness_limit() const {
+  return 2 * current_->heartbeat + config_.liveness_slack;
+}
+
+void Lifecycle::heard_from(Connection& c, SteadyTime now) {
+  c.last_activity = now;
+  c.pinged = false;
+}
 
 void Lifecycle::activity(SteadyTime now, ConnId conn) {
-  if (conn == conn_ && phase_ == Phase::open) {
-    last_activity_ = now;
-    pinged_ = false;
-  }
+  if (is_open() && conn == current_->id) heard_from(*current_, now);
 }
 
 Actions Lifecycle::deliver(Notification&& n, std::uint64_t& sent_up_to) {
@@ -167,31 +137,29 @@ Actions Lifecycle::deliver(Notification&& n, std::uint64_t& sent_up_to) {
 }
 
 Actions Lifecycle::frame(SteadyTime now, ConnId conn, protocol::DecodeResult decoded) {
-  if (handover_ && conn == handover_->conn) return handover_frame(now, std::move(decoded));
-  if (conn != conn_ || phase_ != Phase::open) return {};
-  last_activity_ = now;
-  pinged_ = false;
+  if (handover_ && conn == handover_->id) return handover_frame(now, std::move(decoded));
+  if (!is_open() || conn != current_->id) return {};
+  auto& current = *current_;
+  heard_from(current, now);
   Actions out;
   if (!decoded) {
     std::string detail = std::string("malformed frame: ") + protocol::to_string(decoded.error);
     if (!decoded.detail.empty()) detail += " (" + decoded.detail + ")";
-    out.emplace_back(CloseConnection{conn_, 4004, "protocol error"});
+    out.emplace_back(CloseConnection{current.id, 4004, "protocol error"});
     retry_later(out, now, code(errc::protocol_violation), std::move(detail));
     return out;
   }
   auto& msg = decoded.message;
   if (auto* w = std::get_if<protocol::Welcome>(&msg)) {
-    if (welcomed_) return {Log{LogLevel::warn, "ignoring a second welcome"}};
-    if (auto gap = reset_gap(*w, conn_sent_up_to_)) {  // (before the welcome: the cursor it resumed from)
+    if (current.welcomed) return {Log{LogLevel::warn, "ignoring a second welcome"}};
+    if (auto gap = reset_gap(*w, current.sent_up_to)) {  // (before the welcome: the cursor it resumed from)
       restart_after_reset(out, now, std::move(*gap), /*was_handover=*/false);
       return out;
     }
-    welcomed_ = true;
-    heartbeat_ = std::chrono::seconds{w->heartbeat_s};
-    out.emplace_back(ArmTimer{TimerKind::liveness, now + heartbeat_});
-    fresh_token_retry_used_ = false;
-    refused_invalid_once_ = false;
-    conn_reauth_ = std::find(w->features.begin(), w->features.end(), "reauth") != w->features.end();
+    accept_welcome(current, *w);
+    out.emplace_back(ArmTimer{TimerKind::liveness, now + current.heartbeat});
+    expired_token_retry_used_ = false;
+    invalid_token_retry_used_ = false;
     out.emplace_back(Log{LogLevel::info, "connected (session " + w->session_id + ", head " + (w->head_id ? std::to_string(*w->head_id) : std::string("unknown")) + ")"});
     set_state(out, State::connected);
     if (w->resume == protocol::ResumeStatus::gap) out.emplace_back(ReportGap{retention_gap(*w, cursor_)});
@@ -199,20 +167,20 @@ Actions Lifecycle::frame(SteadyTime now, ConnId conn, protocol::DecodeResult dec
     maybe_refresh(out, now);  // a token that came while this connection was being set up
     return out;
   }
-  if (!welcomed_) {
-    out.emplace_back(CloseConnection{conn_, 4004, "protocol error"});
+  if (!current.welcomed) {
+    out.emplace_back(CloseConnection{current.id, 4004, "protocol error"});
     retry_later(out, now, code(errc::protocol_violation), "message before welcome");
     return out;
   }
   if (auto* n = std::get_if<Notification>(&msg)) {
-    return deliver(std::move(*n), conn_sent_up_to_);
+    return deliver(std::move(*n), current.sent_up_to);
   }
   if (auto* c = std::get_if<protocol::CaughtUp>(&msg)) {
-    caught_up_at_ = now;
+    current.caught_up_at = now;
     out.emplace_back(Log{LogLevel::debug, "caught up at head " + std::to_string(c->head_id)});
   } else if (auto* d = std::get_if<protocol::Drain>(&msg)) {
     // Move at a random moment inside the window, so a drained fleet spreads out.
-    drain_deadline_ = now + d->reconnect_within;
+    current.drain_deadline = now + d->reconnect_within;
     schedule_move(out, now);
   } else if (std::holds_alternative<protocol::ReauthOk>(msg)) {
     reauth_confirmed(out, now);
@@ -220,69 +188,6 @@ Actions Lifecycle::frame(SteadyTime now, ConnId conn, protocol::DecodeResult dec
     out.emplace_back(Log{LogLevel::warn, "server error: " + e->code});
   } else if (auto* u = std::get_if<protocol::Unknown>(&msg)) {
     out.emplace_back(Log{LogLevel::debug, "ignoring message of unknown type '" + u->type + "'"});
-  }
-  return out;
-}
-
-Actions Lifecycle::closed(SteadyTime now, ConnId conn, std::optional<std::uint16_t> close_code, std::string reason) {
-  const auto detail = close_detail(close_code, reason);
-  if (handover_ && conn == handover_->conn) return handover_event(now, conn, detail.c_str(), true);
-  if (conn != conn_ || (phase_ != Phase::open && phase_ != Phase::connecting)) return {};
-  Actions out;
-  forgive_if_stable(now);
-  if (handover_ && close_code != 4003) {
-    // The old connection went first: the new one carries on.
-    if (handover_->welcomed) {
-      promote_handover(out, now, /*caught_up=*/false);
-      return out;
-    }
-    end_connection(out);
-    if (handover_->open) ++reconnects_;  // the application sees reconnecting (below)
-    conn_ = handover_->conn;
-    conn_sent_up_to_ = handover_->sent_up_to;
-    conn_token_gen_ = handover_->token_gen;
-    out.emplace_back(CancelTimer{TimerKind::handover_timeout});
-    phase_ = handover_->open ? Phase::open : Phase::connecting;
-    heartbeat_ = std::chrono::seconds{handover_->heartbeat_s};
-    handover_.reset();
-    last_activity_ = now;
-    pinged_ = false;
-    drain_deadline_.reset();
-    set_state(out, State::reconnecting, code(close_code ? errc::closed_by_server : errc::connection_lost), detail);
-    if (phase_ == Phase::open) out.emplace_back(ArmTimer{TimerKind::liveness, now + heartbeat_});
-    return out;
-  }
-  if (!close_code) {
-    retry_later(out, now, code(errc::connection_lost), detail);
-    return out;
-  }
-  switch (*close_code) {
-    case 4001:  // token expired on a live connection: fresh token, at once
-      // (unless a newer one came meanwhile, e.g. the server closed before our reauth)
-      if (token_gen_ == conn_token_gen_ || !token_usable(now)) token_.reset();
-      set_state(out, State::reconnecting, code(errc::token_expired), detail);
-      retry_now(out, now);
-      break;
-    case 4003:
-      fail_permanently(out, code(errc::auth_failed), detail);
-      break;
-    case 4004:
-    case 4401:
-      retry_later(out, now, code(errc::protocol_violation), detail);
-      break;
-    case 1001:
-      if (drain_deadline_ && *drain_deadline_ > now) {
-        // Spread the fleet over what is left of the announced window.
-        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(*drain_deadline_ - now);
-        const auto delay = std::chrono::milliseconds{
-            static_cast<std::int64_t>(random_upto(static_cast<std::uint64_t>(left.count())))};
-        last_delay_ = delay;
-        retry_at(out, now + delay, code(errc::closed_by_server), detail);
-        break;
-      }
-      [[fallthrough]];
-    default:  // 1000, 1009, 4008 and anything else: backoff
-      retry_later(out, now, code(errc::closed_by_server), detail);
   }
   return out;
 }
@@ -312,22 +217,23 @@ Actions Lifecycle::timer(SteadyTime now, TimerKind kind) {
       }
       break;
     case TimerKind::handover:
-      if (phase_ == Phase::open && welcomed_ && !handover_) return start_handover(now, "server draining");
+      if (is_live() && !handover_) return start_handover(now, "server draining");
       break;
     case TimerKind::liveness: {
-      if (phase_ != Phase::open) break;
-      const auto silent = now - last_activity_;
+      if (!is_open()) break;
+      auto& c = *current_;
+      const auto silent = now - c.last_activity;
       if (silent >= liveness_limit()) {
-        out.emplace_back(CloseConnection{conn_, 1000, "liveness timeout", /*abort=*/true});
+        out.emplace_back(CloseConnection{c.id, 1000, "liveness timeout", /*abort=*/true});
         retry_later(out, now, code(errc::liveness_timeout),
                     "no frame for " + std::to_string(liveness_limit().count()) + " ms");
         break;
       }
-      if (silent >= heartbeat_ && !pinged_) {
-        pinged_ = true;  // idle: provoke a pong
-        out.emplace_back(SendPing{conn_});
+      if (silent >= c.heartbeat && !c.pinged) {
+        c.pinged = true;  // idle: provoke a pong
+        out.emplace_back(SendPing{c.id});
       }
-      const auto next = pinged_ ? last_activity_ + liveness_limit() : last_activity_ + heartbeat_;
+      const auto next = c.pinged ? c.last_activity + liveness_limit() : c.last_activity + c.heartbeat;
       out.emplace_back(ArmTimer{TimerKind::liveness, next});
       break;
     }
@@ -343,9 +249,7 @@ Actions Lifecycle::reconnect_now(SteadyTime now) {
     if (at >= retry_after_->until) {
       return {Log{LogLevel::info, "reconnect requested; the server's Retry-After ends sooner anyway"}};
     }
-    backoff_.reset();
-    failures_ = 0;
-    failing_since_.reset();
+    forgive_failures();
     Actions out{Log{LogLevel::info, "reconnect requested after a network change; trying within " +
                                         std::to_string(config_.reconnect_now_within.count()) +
                                         " ms despite the server's Retry-After"}};
@@ -357,20 +261,13 @@ Actions Lifecycle::reconnect_now(SteadyTime now) {
     return out;
   }
   if (phase_ == Phase::waiting) {
-    backoff_.reset();
-    failures_ = 0;
-    failing_since_.reset();
+    forgive_failures();
     Actions out{CancelTimer{TimerKind::reconnect}};
     append_actions(out, begin_attempt(now));
     return out;
   }
-  if (phase_ == Phase::open && welcomed_ && !handover_) return start_handover(now, "reconnect requested");
+  if (is_live() && !handover_) return start_handover(now, "reconnect requested");
   return {};
-}
-
-bool Lifecycle::giving_up(SteadyTime now) const {
-  if (config_.max_attempts != 0 && failures_ >= config_.max_attempts) return true;
-  return config_.max_elapsed.count() > 0 && failing_since_ && now - *failing_since_ >= config_.max_elapsed;
 }
 
 void Lifecycle::end_connection(Actions& out) {
@@ -378,25 +275,12 @@ void Lifecycle::end_connection(Actions& out) {
   out.emplace_back(CancelTimer{TimerKind::handover});
   if (reauth_gen_) out.emplace_back(CancelTimer{TimerKind::reauth});
   reauth_gen_.reset();  // the next connection authenticates with the newest token anyway
-  welcomed_ = false;
-}
-
-void Lifecycle::forgive_if_stable(SteadyTime now) {
-  // Only a connection that caught up and then stayed up resets the backoff: a server
-  // that accepts and closes at once must see growing delays.
-  if (phase_ == Phase::open && caught_up_at_ && now - *caught_up_at_ >= config_.stable_after) {
-    backoff_.reset();
-    failures_ = 0;
-    failing_since_.reset();
-    ended_stable_ = true;  // its end is not a failed attempt
-  }
-  caught_up_at_.reset();
 }
 
 void Lifecycle::schedule_move(Actions& out, SteadyTime now) {
   // The last fifth of the window (at most 5 s) is left for the switch itself: a move
   // that starts at the very end cannot finish before the server closes the old one.
-  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(*drain_deadline_ - now);
+  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(*current_->drain_deadline - now);
   const auto margin = std::min(left / 5, std::chrono::milliseconds{5000});
   const auto upper = static_cast<std::uint64_t>(std::max<std::int64_t>((left - margin).count(), 0));
   const auto at = now + std::chrono::milliseconds{static_cast<std::int64_t>(random_upto(upper))};
@@ -405,55 +289,6 @@ void Lifecycle::schedule_move(Actions& out, SteadyTime now) {
 }
 
 std::uint64_t Lifecycle::random_upto(std::uint64_t upper) { return std::min(random_(upper), upper); }
-
-void Lifecycle::retry_later(Actions& out, SteadyTime now, std::error_code why, std::string detail,
-                            std::optional<std::chrono::milliseconds> floor) {
-  forgive_if_stable(now);
-  if (!std::exchange(ended_stable_, false)) ++failures_;
-  if (!failing_since_) failing_since_ = now;
-  if (giving_up(now)) {
-    fail_permanently(out, code(errc::retries_exhausted), why.message() + (detail.empty() ? "" : " (" + detail + ")"));
-    return;
-  }
-  if (floor) floor = std::min(*floor, config_.retry_after_max);  // a server cannot park us for years
-  auto delay = backoff_.next();
-  if (floor) delay = std::max(delay, *floor);
-  last_delay_ = delay;
-  if (floor) {
-    retry_at(out, now + delay, why, detail);
-    retry_after_ = RetryAfterWindow{now + *floor, why, std::move(detail)};
-  } else {
-    retry_at(out, now + delay, why, std::move(detail));
-  }
-}
-
-void Lifecycle::retry_at(Actions& out, SteadyTime at, std::error_code why, std::string detail) {
-  retry_after_.reset();
-  end_connection(out);
-  if (handover_) drop_handover(out, "the current connection ended");
-  phase_ = Phase::waiting;
-  out.emplace_back(ArmTimer{TimerKind::reconnect, at});
-  set_state(out, State::reconnecting, why, std::move(detail), at);
-}
-
-void Lifecycle::retry_now(Actions& out, SteadyTime now) {
-  end_connection(out);
-  append_actions(out, begin_attempt(now));
-}
-
-void Lifecycle::fail_permanently(Actions& out, std::error_code why, std::string detail) {
-  if (phase_ == Phase::open || phase_ == Phase::connecting) out.emplace_back(CloseConnection{conn_, 1000, "client stopped"});
-  if (handover_) out.emplace_back(CloseConnection{handover_->conn, 1000, "client stopped"});
-  handover_.reset();
-  end_connection(out);
-  for (auto k : {TimerKind::reconnect, TimerKind::token_timeout, TimerKind::refresh, TimerKind::reauth,
-                 TimerKind::handover_timeout}) {
-    out.emplace_back(CancelTimer{k});
-  }
-  fetching_ = false;
-  phase_ = Phase::stopped;
-  set_state(out, State::stopped, why, std::move(detail));
-}
 
 void Lifecycle::set_state(Actions& out, State s, std::error_code why, std::string detail, std::optional<SteadyTime> next) {
   if (s == public_state_ && s != State::reconnecting) return;

@@ -17,6 +17,8 @@
 #include "herald/events.hpp"
 #include "herald/notification.hpp"
 #include "lifecycle/backoff.hpp"
+#include "lifecycle/close_reactions.hpp"
+#include "lifecycle/retry_budget.hpp"
 #include "protocol/codec.hpp"
 
 namespace herald::detail {
@@ -134,17 +136,25 @@ struct HandshakeRefusal {
   std::optional<std::chrono::seconds> retry_after;  ///< Retry-After header
 };
 
-/// The connection being switched to (make-before-break) while it catches up. At
-/// namespace scope, not nested in Lifecycle: clang 14 cannot default-construct a nested
-/// struct with default member initialisers inside std::optional of its enclosing class.
-struct HandoverConnection {
-  ConnId conn = 0;
-  bool open = false;
-  bool welcomed = false;
-  std::uint32_t heartbeat_s = 25;
-  bool reauth = false;  ///< its server advertised "reauth"
-  std::uint64_t token_gen = 0;
-  std::optional<SteadyTime> drain_deadline;  ///< a drain announced on it before the switch
+/// One connection as the lifecycle sees it, from its OpenConnection until it ends: the
+/// current one, and the one being switched to (make-before-break) while it catches up;
+/// a switch moves the latter into the place of the former. At namespace scope, not
+/// nested in Lifecycle: clang 14 cannot default-construct a nested struct with default
+/// member initialisers inside std::optional of its enclosing class.
+struct Connection {
+  ConnId id = 0;
+  bool open = false;      ///< the upgrade succeeded (frames may follow)
+  bool welcomed = false;  ///< its welcome was accepted
+  /// The server's heartbeat, from the welcome. Before it: the current connection's
+  /// predecessor's (see Lifecycle::next_heartbeat_), a switch connection's 25 s.
+  std::chrono::milliseconds heartbeat{25'000};
+  SteadyTime last_activity{};  ///< its last inbound sign of life (tracked while current)
+  bool pinged = false;         ///< a ping went out since the last inbound activity
+  /// Its caught_up, while current: stable_after counts from here (backoff forgiveness).
+  std::optional<SteadyTime> caught_up_at;
+  std::optional<SteadyTime> drain_deadline;  ///< a drain announced on it
+  bool reauth = false;                       ///< its server advertised "reauth"
+  std::uint64_t token_gen = 0;               ///< the token it authenticated with (generation)
   /// The highest id this connection sent, or the cursor it resumed from: an id at or
   /// below it that is dropped was sent twice by the server (a duplicate); one above
   /// it was delivered first by our other connection (overlap, not counted).
@@ -205,32 +215,51 @@ class Lifecycle {
   std::uint64_t token_refreshes() const { return token_refreshes_; }
 
  private:
-  enum class Phase { idle, fetching_token, connecting, open, waiting, stopped };
+  /// `connection`: current_ is set (an attempt, or open once Connection::open); in every
+  /// other phase it is not (see enter()).
+  enum class Phase { idle, fetching_token, connection, waiting, stopped };
+
+  void enter(Phase phase);  ///< leaving Phase::connection retires current_
+  void retire_current();    ///< current_ ends; its heartbeat is the next one's first guess
+  bool is_open() const { return current_ && current_->open; }
+  bool is_live() const { return is_open() && current_->welcomed; }  ///< open and welcomed
+  Connection new_connection();  ///< a new id, with the current token and cursor
+  void close_all(Actions& out);  ///< close the current and the switch connection
+  static void heard_from(Connection& c, SteadyTime now);  ///< inbound activity on `c`
+  static void accept_welcome(Connection& c, const protocol::Welcome& w);
 
   Actions begin_attempt(SteadyTime now);
   Actions open_connection(SteadyTime now);
-  void retry_later(Actions& out, SteadyTime now, std::error_code why, std::string detail,
-                   std::optional<std::chrono::milliseconds> floor = std::nullopt);
-  void retry_at(Actions& out, SteadyTime at, std::error_code why, std::string detail);
-  void retry_now(Actions& out, SteadyTime now);
-  void fail_permanently(Actions& out, std::error_code why, std::string detail);
   void set_state(Actions& out, State s, std::error_code why = {}, std::string detail = {},
                  std::optional<SteadyTime> next = std::nullopt);
   void end_connection(Actions& out);
   std::chrono::milliseconds liveness_limit() const;
   std::uint64_t random_upto(std::uint64_t upper);  ///< random_ clamped to [0, upper]
+  void schedule_move(Actions& out, SteadyTime now);  ///< at a random moment before current_'s drain_deadline
+  // endings and retries (lifecycle_retry.cpp)
+  /// Carries out a reaction of close_reactions.hpp. `floor`: a Retry-After (backoff only).
+  void react(Actions& out, SteadyTime now, Reaction reaction, std::error_code why, std::string detail,
+             std::optional<std::chrono::milliseconds> floor = std::nullopt);
+  void discard_token(TokenFate fate, SteadyTime now);
+  /// True (once per welcome and kind) when a refusal is to be retried at once with a fresh token.
+  bool take_fresh_token_retry(FreshTokenRetry kind);
+  void retry_later(Actions& out, SteadyTime now, std::error_code why, std::string detail,
+                   std::optional<std::chrono::milliseconds> floor = std::nullopt);
+  void retry_at(Actions& out, SteadyTime at, std::error_code why, std::string detail);
+  void retry_now(Actions& out, SteadyTime now);
+  void fail_permanently(Actions& out, std::error_code why, std::string detail);
   void forgive_if_stable(SteadyTime now);
-  void schedule_move(Actions& out, SteadyTime now);  ///< at a random moment before drain_deadline_
+  void forgive_failures();  ///< a fresh start: the backoff and the retry budget
+  // tokens and their refresh (lifecycle_refresh.cpp)
   bool token_usable(SteadyTime now) const;
   std::chrono::milliseconds expiry_margin() const;
-  bool giving_up(SteadyTime now) const;
-  // tokens and their refresh (lifecycle_refresh.cpp)
   void request_token(Actions& out, SteadyTime now);  ///< single-flight FetchToken
   void accept_token(Actions& out, SteadyTime now, std::string token, std::optional<SteadyTime> expires_at,
                     std::optional<SteadyTime> issued_at);
   void token_failed(Actions& out, SteadyTime now, std::string why);
   void schedule_refresh(Actions& out, SteadyTime now);
   void retry_refresh_later(Actions& out, SteadyTime now, const std::string& why);
+  static Backoff make_refresh_backoff(const LifecycleConfig& config, RandomSource random);
   void maybe_refresh(Actions& out, SteadyTime now);
   void apply_refresh(Actions& out, SteadyTime now);
   void reauth_confirmed(Actions& out, SteadyTime now);
@@ -241,9 +270,13 @@ class Lifecycle {
   Actions handover_frame(SteadyTime now, protocol::DecodeResult decoded);
   /// `caught_up`: the new connection said caught_up (else the old one ended first).
   void promote_handover(Actions& out, SteadyTime now, bool caught_up);
+  /// The current connection ended first, not by a permanent refusal: the switch
+  /// connection takes its place (promoted if welcomed, else as a plain reconnect).
+  void continue_on_handover(Actions& out, SteadyTime now, std::error_code why, const std::string& detail);
+  void take_handover(SteadyTime now);  ///< moves handover_ into current_
   void drop_handover(Actions& out, const std::string& why, std::uint16_t close_code = 1000);
   void handover_gone(Actions& out, SteadyTime now);  ///< after a failed switch: retry a refresh later
-  /// `sent_up_to`: of the connection that carried `n` (see Handover::sent_up_to).
+  /// `sent_up_to`: of the connection that carried `n` (see Connection::sent_up_to).
   Actions deliver(Notification&& n, std::uint64_t& sent_up_to);
   // what a welcome's resume says: gaps, history resets, the epoch (lifecycle_resume.cpp)
   /// `resumed_from`: the cursor the welcomed connection sent (its Herald-Last-Seen-Id).
@@ -255,6 +288,10 @@ class Lifecycle {
   LifecycleConfig config_;
   RandomSource random_;
   Backoff backoff_;
+  RetryBudget retry_budget_;  ///< max_attempts, max_elapsed
+  /// Retries of a failed token refresh while the token lasts (half jitter; reset by each
+  /// accepted token).
+  Backoff refresh_backoff_;
   Phase phase_ = Phase::idle;
   State public_state_ = State::idle;
   std::optional<std::uint64_t> cursor_;
@@ -267,32 +304,26 @@ class Lifecycle {
   std::uint64_t reconnects_ = 0;
   std::uint64_t switches_ = 0;
 
-  ConnId conn_ = 0;          ///< the current connection; events of others are stale
-  std::uint64_t conn_sent_up_to_ = 0;  ///< see Handover::sent_up_to
+  /// The current connection (in Phase::connection); events of others are stale.
+  std::optional<Connection> current_;
+  /// What a new current connection assumes until its welcome: the heartbeat of the one
+  /// before it.
+  std::chrono::milliseconds next_heartbeat_{25'000};
   ConnId last_conn_id_ = 0;  ///< ids are never reused
-  std::uint64_t failures_ = 0;  ///< consecutive failed attempts (for max_attempts)
   std::optional<std::string> token_;
   std::optional<SteadyTime> token_expires_at_;
   std::optional<std::chrono::milliseconds> token_lifetime_;  ///< issue → expiry, when known
   std::optional<SteadyTime> refresh_at_;  ///< the current token's proactive refresh point
   std::uint64_t token_gen_ = 0;       ///< counts accepted tokens
-  std::uint64_t conn_token_gen_ = 0;  ///< the token the current connection authenticated with
   bool fetching_ = false;             ///< a FetchToken is outstanding (single flight)
-  std::uint32_t refresh_failures_ = 0;
   std::uint64_t token_refreshes_ = 0;
-  bool conn_reauth_ = false;  ///< the current connection's server advertised "reauth"
   std::optional<std::uint64_t> reauth_gen_;  ///< an in-band reauth in flight (token generation)
-  bool fresh_token_retry_used_ = false;  ///< the one immediate retry after a 401
-  bool refused_invalid_once_ = false;
+  /// The one immediate retry with a fresh token after a 401 (token_expired, or invalid)
+  /// since the last welcome (see FreshTokenRetry).
+  bool expired_token_retry_used_ = false;
+  bool invalid_token_retry_used_ = false;
 
-  std::chrono::milliseconds heartbeat_{25'000};
-  SteadyTime last_activity_{};
-  bool welcomed_ = false;
-  std::optional<SteadyTime> caught_up_at_;
-  std::optional<SteadyTime> drain_deadline_;
-  bool pinged_ = false;  ///< a ping went out since the last inbound activity
   std::chrono::milliseconds last_delay_{0};
-  std::optional<SteadyTime> failing_since_;  ///< start of the current run of failures
   bool ended_stable_ = false;  ///< the connection that just ended had proved stable
   /// A server's Retry-After in force while waiting: no attempt before `until`, except
   /// that reconnect_now() brings it to at most reconnect_now_within away.
@@ -303,8 +334,8 @@ class Lifecycle {
   };
   std::optional<RetryAfterWindow> retry_after_;
 
-  using Handover = HandoverConnection;
-  std::optional<Handover> handover_;
+  /// The connection being switched to (make-before-break), while it catches up.
+  std::optional<Connection> handover_;
   bool handover_wants_token_ = false;
   const char* move_reason_ = "";  ///< why the handover waiting for a token was wanted
 };

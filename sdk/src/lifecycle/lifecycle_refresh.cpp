@@ -20,6 +20,13 @@ milliseconds scaled(milliseconds d, double factor) {
 
 }  // namespace
 
+Backoff Lifecycle::make_refresh_backoff(const LifecycleConfig& config, RandomSource random) {
+  // Capped exponential with half jitter: soon enough to finish while the token lasts.
+  // The reconnect steps, but doubling at most 20 times (as the refresh retry always did).
+  const auto cap = std::min(config.backoff_max, config.backoff_initial * (std::int64_t{1} << 20));
+  return Backoff{config.backoff_initial, cap, std::move(random), Jitter::half};
+}
+
 std::chrono::milliseconds Lifecycle::expiry_margin() const {
   // A fifth of a short token's life: a 4 s test token is usable for 3.2 s, not never.
   if (token_lifetime_) return std::min(config_.token_expiry_margin, *token_lifetime_ / 5);
@@ -47,7 +54,7 @@ Actions Lifecycle::token_ready(SteadyTime now, std::optional<std::string> token,
     token_failed(out, now, error.empty() ? "no token" : std::move(error));
     return out;
   }
-  if (token_ && *token == *token_ && phase_ == Phase::open) {
+  if (token_ && *token == *token_ && is_open()) {
     token_failed(out, now, "the token provider returned the token in use again");
     return out;
   }
@@ -82,11 +89,11 @@ void Lifecycle::accept_token(Actions& out, SteadyTime now, std::string token, st
     return;
   }
   ++token_gen_;
-  refresh_failures_ = 0;
+  refresh_backoff_.reset();
   schedule_refresh(out, now);
   if (phase_ == Phase::fetching_token) {
     append_actions(out, open_connection(now));
-  } else if (phase_ == Phase::open && handover_wants_token_) {
+  } else if (is_open() && handover_wants_token_) {
     handover_wants_token_ = false;
     append_actions(out, start_handover(now, move_reason_));
   } else {
@@ -111,7 +118,7 @@ void Lifecycle::token_failed(Actions& out, SteadyTime now, std::string why) {
     handover_wants_token_ = false;
     out.emplace_back(Log{LogLevel::warn, "handover skipped: " + why});
   }
-  if (phase_ == Phase::open) retry_refresh_later(out, now, why);
+  if (is_open()) retry_refresh_later(out, now, why);
 }
 
 void Lifecycle::schedule_refresh(Actions& out, SteadyTime now) {
@@ -144,19 +151,15 @@ void Lifecycle::retry_refresh_later(Actions& out, SteadyTime now, const std::str
     out.emplace_back(Log{LogLevel::warn, "token refresh failed (" + why + "); the token expires before a retry"});
     return;
   }
-  // Capped exponential with half jitter: soon enough to finish while the token lasts.
-  const auto shift = std::min<std::uint32_t>(refresh_failures_++, 20);
-  const auto ceiling = std::min(config_.backoff_max, config_.backoff_initial * (std::int64_t{1} << shift));
-  const auto half = static_cast<std::uint64_t>(ceiling.count() / 2);
-  const auto delay = milliseconds{static_cast<std::int64_t>(half + random_upto(half))};
+  const auto delay = refresh_backoff_.next();
   out.emplace_back(
       Log{LogLevel::warn, "token refresh failed (" + why + "); retrying in " + std::to_string(delay.count()) + " ms"});
   out.emplace_back(ArmTimer{TimerKind::refresh, now + delay});
 }
 
 void Lifecycle::maybe_refresh(Actions& out, SteadyTime now) {
-  if (phase_ != Phase::open || !welcomed_ || handover_ || reauth_gen_ || fetching_ || handover_wants_token_) return;
-  if (token_gen_ != conn_token_gen_ && token_usable(now)) {
+  if (!is_live() || handover_ || reauth_gen_ || fetching_ || handover_wants_token_) return;
+  if (token_gen_ != current_->token_gen && token_usable(now)) {
     apply_refresh(out, now);
   } else if (refresh_at_ && now >= *refresh_at_) {
     out.emplace_back(Log{LogLevel::debug, "refreshing the token"});
@@ -165,10 +168,10 @@ void Lifecycle::maybe_refresh(Actions& out, SteadyTime now) {
 }
 
 void Lifecycle::apply_refresh(Actions& out, SteadyTime now) {
-  if (conn_reauth_) {
+  if (current_->reauth) {
     reauth_gen_ = token_gen_;
     out.emplace_back(Log{LogLevel::info, "refreshing the token in-band (reauth)"});
-    out.emplace_back(SendReauth{conn_, *token_});
+    out.emplace_back(SendReauth{current_->id, *token_});
     out.emplace_back(ArmTimer{TimerKind::reauth, now + config_.reauth_timeout});
     return;
   }
@@ -180,7 +183,7 @@ void Lifecycle::reauth_confirmed(Actions& out, SteadyTime now) {
     out.emplace_back(Log{LogLevel::debug, "ignoring an unexpected reauth_ok"});
     return;
   }
-  conn_token_gen_ = *reauth_gen_;
+  current_->token_gen = *reauth_gen_;
   reauth_gen_.reset();
   ++token_refreshes_;
   out.emplace_back(CancelTimer{TimerKind::reauth});
@@ -189,9 +192,9 @@ void Lifecycle::reauth_confirmed(Actions& out, SteadyTime now) {
 }
 
 void Lifecycle::reauth_timed_out(Actions& out, SteadyTime now) {
-  if (!reauth_gen_ || phase_ != Phase::open) return;
+  if (!reauth_gen_ || !is_open()) return;
   reauth_gen_.reset();
-  conn_reauth_ = false;  // not again on this connection
+  current_->reauth = false;  // not again on this connection
   out.emplace_back(Log{LogLevel::warn, "no reauth_ok within " + std::to_string(config_.reauth_timeout.count()) +
                                            " ms; switching to a new connection instead"});
   append_actions(out, start_handover(now, "token refresh"));

@@ -57,11 +57,11 @@ void Lifecycle::restart_after_reset(Actions& out, SteadyTime now, GapEvent gap, 
   out.emplace_back(SaveCursor{Cursor{0, epoch_}});
   // Neither stream can be used: each replays after an id of the old history.
   if (handover_) {
-    out.emplace_back(CloseConnection{handover_->conn, 1000, "history reset"});
+    out.emplace_back(CloseConnection{handover_->id, 1000, "history reset"});
     out.emplace_back(CancelTimer{TimerKind::handover_timeout});
     handover_.reset();
   }
-  out.emplace_back(CloseConnection{conn_, 1000, "history reset"});
+  out.emplace_back(CloseConnection{current_->id, 1000, "history reset"});
   if (resets_in_a_row_++ > 0) {  // the epoch keeps changing: do not reconnect in a loop
     retry_later(out, now, make_error_code(errc::history_reset), detail);
     return;
