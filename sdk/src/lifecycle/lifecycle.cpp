@@ -8,11 +8,6 @@
 #include <utility>
 
 namespace herald::detail {
-namespace {
-
-std::error_code code(errc e) { return make_error_code(e); }
-
-}  // namespace
 
 Lifecycle::Lifecycle(LifecycleConfig config, RandomSource random, std::optional<Cursor> cursor)
     : config_(config),
@@ -146,7 +141,7 @@ Actions Lifecycle::frame(SteadyTime now, ConnId conn, protocol::DecodeResult dec
     std::string detail = std::string("malformed frame: ") + protocol::to_string(decoded.error);
     if (!decoded.detail.empty()) detail += " (" + decoded.detail + ")";
     out.emplace_back(CloseConnection{current.id, 4004, "protocol error"});
-    retry_later(out, now, code(errc::protocol_violation), std::move(detail));
+    retry_later(out, now, make_error_code(errc::protocol_violation), std::move(detail));
     return out;
   }
   auto& msg = decoded.message;
@@ -169,7 +164,7 @@ Actions Lifecycle::frame(SteadyTime now, ConnId conn, protocol::DecodeResult dec
   }
   if (!current.welcomed) {
     out.emplace_back(CloseConnection{current.id, 4004, "protocol error"});
-    retry_later(out, now, code(errc::protocol_violation), "message before welcome");
+    retry_later(out, now, make_error_code(errc::protocol_violation), "message before welcome");
     return out;
   }
   if (auto* n = std::get_if<Notification>(&msg)) {
@@ -225,7 +220,7 @@ Actions Lifecycle::timer(SteadyTime now, TimerKind kind) {
       const auto silent = now - c.last_activity;
       if (silent >= liveness_limit()) {
         out.emplace_back(CloseConnection{c.id, 1000, "liveness timeout", /*abort=*/true});
-        retry_later(out, now, code(errc::liveness_timeout),
+        retry_later(out, now, make_error_code(errc::liveness_timeout),
                     "no frame for " + std::to_string(liveness_limit().count()) + " ms");
         break;
       }

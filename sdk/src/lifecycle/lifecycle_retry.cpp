@@ -11,8 +11,6 @@
 namespace herald::detail {
 namespace {
 
-std::error_code code(errc e) { return make_error_code(e); }
-
 bool is_tls_failure(errc e) {
   return e == errc::tls_untrusted || e == errc::tls_expired || e == errc::tls_host_mismatch ||
          e == errc::tls_pin_mismatch || e == errc::tls_protocol;
@@ -31,14 +29,14 @@ Actions Lifecycle::connect_failed(SteadyTime now, ConnId conn, std::string detai
   if (!current_ || conn != current_->id || current_->open) return {};
   Actions out;
   if (is_permanent(why)) {  // tls_client_cert_required: a misconfiguration
-    fail_permanently(out, code(why), std::move(detail));
+    fail_permanently(out, make_error_code(why), std::move(detail));
     return out;
   }
   // TLS failures are retried (a captive portal or an inspecting middlebox goes away),
   // but never sooner than backoff_max apart (docs/networks.md).
   std::optional<std::chrono::milliseconds> floor;
   if (is_tls_failure(why)) floor = config_.backoff_max;
-  retry_later(out, now, code(why), std::move(detail), floor);
+  retry_later(out, now, make_error_code(why), std::move(detail), floor);
   return out;
 }
 
@@ -50,14 +48,14 @@ Actions Lifecycle::handshake_refused(SteadyTime now, ConnId conn, const Handshak
   Actions out;
   discard_token(reaction.token, now);
   if (take_fresh_token_retry(reaction.fresh_token_retry)) {
-    react(out, now, Reaction::reconnect_at_once, code(reaction.error), what + std::string(reaction.retry_note));
+    react(out, now, Reaction::reconnect_at_once, make_error_code(reaction.error), what + std::string(reaction.retry_note));
     return out;
   }
   std::optional<std::chrono::milliseconds> floor;
   if (reaction.retry_after_is_floor && r.retry_after) {
     floor = std::chrono::duration_cast<std::chrono::milliseconds>(*r.retry_after);
   }
-  react(out, now, reaction.reaction, code(reaction.error), what, floor);
+  react(out, now, reaction.reaction, make_error_code(reaction.error), what, floor);
   return out;
 }
 
@@ -69,11 +67,11 @@ Actions Lifecycle::closed(SteadyTime now, ConnId conn, std::optional<std::uint16
   Actions out;
   forgive_if_stable(now);
   if (handover_ && reaction.reaction != Reaction::stop) {
-    continue_on_handover(out, now, code(close_code ? errc::closed_by_server : errc::connection_lost), detail);
+    continue_on_handover(out, now, make_error_code(close_code ? errc::closed_by_server : errc::connection_lost), detail);
     return out;
   }
   discard_token(reaction.token, now);
-  react(out, now, reaction.reaction, code(reaction.error), detail);
+  react(out, now, reaction.reaction, make_error_code(reaction.error), detail);
   return out;
 }
 
@@ -155,7 +153,7 @@ void Lifecycle::retry_later(Actions& out, SteadyTime now, std::error_code why, s
     retry_budget_.record_failure(now);
   }
   if (retry_budget_.exhausted(now)) {
-    fail_permanently(out, code(errc::retries_exhausted), why.message() + (detail.empty() ? "" : " (" + detail + ")"));
+    fail_permanently(out, make_error_code(errc::retries_exhausted), why.message() + (detail.empty() ? "" : " (" + detail + ")"));
     return;
   }
   if (floor) floor = std::min(*floor, config_.retry_after_max);  // a server cannot park us for years
