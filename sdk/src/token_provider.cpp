@@ -1,5 +1,6 @@
 #include "herald/token_provider.hpp"
 
+#include <system_error>
 #include <thread>
 
 namespace herald {
@@ -16,6 +17,9 @@ class BlockingProvider final : public TokenProvider {
       TokenResult result;
       try {
         result.token = (*get)();
+      } catch (const std::system_error& e) {
+        result.error = e.what();
+        result.code = e.code();
       } catch (const std::exception& e) {
         result.error = e.what();
       } catch (...) {
@@ -32,7 +36,7 @@ class BlockingProvider final : public TokenProvider {
 class FixedProvider final : public TokenProvider {
  public:
   explicit FixedProvider(std::string token) : token_(std::move(token)) {}
-  void fetch(Callback done) override { done(TokenResult{Token{token_, std::nullopt}, {}}); }
+  void fetch(Callback done) override { done(TokenResult{Token{token_, std::nullopt}, {}, {}}); }
 
  private:
   std::string token_;

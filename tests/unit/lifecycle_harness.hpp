@@ -198,8 +198,8 @@ class LifecycleHarness {
                 std::optional<detail::SteadyTime> issued_at = std::nullopt) {
     return seen(lc_.token_ready(clock.now(), std::move(value), expires_at, issued_at, {}));
   }
-  Actions token_failed(std::string error) {
-    return seen(lc_.token_ready(clock.now(), std::nullopt, std::nullopt, std::nullopt, std::move(error)));
+  Actions token_failed(std::string error, std::error_code code = {}) {
+    return seen(lc_.token_ready(clock.now(), std::nullopt, std::nullopt, std::nullopt, std::move(error), code));
   }
   Actions connected() { return connected(conn_); }
   Actions connected(detail::ConnId c) { return seen(lc_.connected(clock.now(), c)); }

@@ -88,6 +88,18 @@ TEST_F(ReconnectNowTest, WhileWaitingCancelsTheTimerAndTriesAtOnceWithTheBackoff
   EXPECT_EQ(delay_ms(fail, h.clock.now()), 111);
 }
 
+TEST(TokenProviderVerdict, APermanentFailureBeforeTheFirstConnectionStopsWithoutAnAttempt) {
+  LifecycleHarness h;
+  h.start();
+  const auto failed = h.token_failed("", make_error_code(errc::auth_failed));
+  const auto stopped = last_state(failed);
+  ASSERT_TRUE(stopped);
+  EXPECT_EQ(stopped->state, State::stopped);
+  EXPECT_EQ(stopped->reason, make_error_code(errc::auth_failed));
+  for (const auto& n : names(failed)) EXPECT_NE(n, "Arm(reconnect)") << "no retry";
+  EXPECT_TRUE(h.start().empty()) << "stopped for good";
+}
+
 TEST_F(ReconnectNowTest, WhileWaitingWithoutAUsableTokenFetchesOneFirst) {
   h.start();
   h.token_failed("provider down");

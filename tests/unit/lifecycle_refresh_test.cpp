@@ -311,6 +311,33 @@ TEST_F(RefreshTest, ProviderFailuresAreRetriedWithGrowingDelaysWhileTheTokenIsVa
               ElementsAre("Cancel(token_timeout)", "Arm(refresh)", "Reauth#1", "Arm(reauth)"));
 }
 
+// TokenResult::code: a provider that knows no token will come (the user signed out)
+// says so with a permanent code, and the client stops with it instead of retrying —
+// here a refresh on a live connection, which is closed.
+TEST_F(RefreshTest, APermanentProviderFailureStopsTheClientWithItsCode) {
+  live(1h);
+  fire_refresh();
+  const auto failed = h.token_failed("signed out", make_error_code(errc::auth_failed));
+  EXPECT_THAT(names(failed), ElementsAre("Cancel(token_timeout)", "Close#1/1000", "Cancel(liveness)", "Cancel(handover)",
+                                         "Cancel(reconnect)", "Cancel(token_timeout)", "Cancel(refresh)",
+                                         "Cancel(reauth)", "Cancel(handover_timeout)", "State(stopped)"));
+  const auto stopped = last_state(failed);
+  ASSERT_TRUE(stopped);
+  EXPECT_EQ(stopped->reason, make_error_code(errc::auth_failed));
+  EXPECT_THAT(stopped->detail, HasSubstr("signed out"));
+  EXPECT_EQ(h.lifecycle().state(), State::stopped);
+}
+
+TEST_F(RefreshTest, ATransientProviderCodeIsRetriedAsBefore) {
+  live(1h);
+  fire_refresh();
+  const auto failed = h.token_failed("", std::make_error_code(std::errc::timed_out));
+  EXPECT_THAT(names(failed), ElementsAre("Cancel(token_timeout)", "Arm(refresh)"));
+  EXPECT_THAT(log_messages(failed), Contains(HasSubstr(std::make_error_code(std::errc::timed_out).message())))
+      << "without a message, the code's message is the reason";
+  EXPECT_EQ(h.lifecycle().state(), State::connected);
+}
+
 TEST_F(RefreshTest, ATimedOutFetchIsRetriedAndItsLateAnswerIgnored) {
   live(1h);
   fire_refresh();

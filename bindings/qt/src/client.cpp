@@ -184,20 +184,20 @@ void Client::reconnectNow() {
 void Client::provideToken(const QString& token, const QDateTime& expiresAt) {
   if (!session_ || !session_->signal_provider) return;
   if (token.isEmpty()) {
-    session_->signal_provider->answer(herald::TokenResult{std::nullopt, "provideToken() was given an empty token"});
+    session_->signal_provider->answer(herald::TokenResult{std::nullopt, "provideToken() was given an empty token", {}});
     return;
   }
   herald::Token t{token.toStdString(), std::nullopt};
   if (expiresAt.isValid()) {
     t.expires_at = std::chrono::system_clock::time_point(std::chrono::milliseconds(expiresAt.toMSecsSinceEpoch()));
   }
-  session_->signal_provider->answer(herald::TokenResult{std::move(t), {}});
+  session_->signal_provider->answer(herald::TokenResult{std::move(t), {}, {}});
 }
 
 void Client::tokenFailed(const QString& error) {
   if (!session_ || !session_->signal_provider) return;
   session_->signal_provider->answer(
-      herald::TokenResult{std::nullopt, error.isEmpty() ? std::string("token request failed") : error.toStdString()});
+      herald::TokenResult{std::nullopt, error.isEmpty() ? std::string("token request failed") : error.toStdString(), {}});
 }
 
 void Client::deliver(quint64 id, const QString& topic, const QDateTime& created_at, const QJsonObject& data) {
@@ -259,7 +259,7 @@ void Client::request_token() {
   if (!session_ || !session_->signal_provider) return;
   if (!isSignalConnected(QMetaMethod::fromSignal(&Client::tokenRequested))) {
     session_->signal_provider->answer(herald::TokenResult{
-        std::nullopt, "no token source: connect a slot to tokenRequested() or set ClientOptions::tokenProvider"});
+        std::nullopt, "no token source: connect a slot to tokenRequested() or set ClientOptions::tokenProvider", {}});
     return;
   }
   Q_EMIT tokenRequested();

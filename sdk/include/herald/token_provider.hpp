@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <system_error>
+#include <utility>
 
 namespace herald {
 
@@ -24,8 +25,21 @@ struct Token {
 
 /// Either a token or the reason none could be had.
 struct TokenResult {
+  TokenResult() = default;
+  // A constructor, not an aggregate, so that {token} and {nullopt, "why"} stay valid
+  // (and warning-free) with `code` defaulted.
+  TokenResult(std::optional<Token> token_, std::string error_ = {}, std::error_code code_ = {})
+      : token(std::move(token_)), error(std::move(error_)), code(code_) {}
+
   std::optional<Token> token;  ///< set on success
   std::string error;           ///< on failure: a human message (never the token)
+  /// On failure, what kind. Empty (the default) or a transient code: the fetch is retried
+  /// with backoff, reported as errc::token_fetch_failed. A permanent herald::errc —
+  /// typically errc::auth_failed, when the user signed out or lost access — stops the
+  /// client at once with that code (a live connection included): no retry, the
+  /// application must sign the user in again. `error` (else the code's message) is the
+  /// state event's detail.
+  std::error_code code;
 };
 
 /// Supplies tokens, typically from the application's auth backend.
@@ -46,7 +60,9 @@ class TokenProvider {
 
   /// A provider that runs `get` on a thread of its own for each fetch, so a blocking
   /// call (an HTTP request, a subprocess) never stalls the I/O thread. `get` may throw;
-  /// the exception's message becomes the error (it must not contain the token). The
+  /// the exception's message becomes the error (it must not contain the token), and a
+  /// std::system_error's code becomes TokenResult::code — so
+  /// `throw std::system_error(herald::errc::auth_failed, "signed out")` stops the client. The
   /// thread is detached: a `get` still running when the client is destroyed finishes
   /// on its own (its answer is dropped), so it must own, or share ownership of, what it
   /// uses — capture shared_ptrs, not raw pointers to objects that may be gone.

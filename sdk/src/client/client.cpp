@@ -7,6 +7,7 @@
 #include <future>
 #include <map>
 #include <stdexcept>
+#include <system_error>
 #include <thread>
 #include <utility>
 #include <variant>
@@ -140,18 +141,20 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
           });
         }
       });
+    } catch (const std::system_error& e) {
+      token_fetch_threw(gen, TokenResult{std::nullopt, e.what(), e.code()});
     } catch (const std::exception& e) {
-      token_fetch_threw(gen, e.what());
+      token_fetch_threw(gen, TokenResult{std::nullopt, e.what(), {}});
     } catch (...) {
-      token_fetch_threw(gen, "the token provider threw");
+      token_fetch_threw(gen, TokenResult{std::nullopt, "the token provider threw", {}});
     }
   }
 
   // Posted, not handled at once: the throw happened inside execute() of the batch that
   // asked for the token, and the rest of that batch (its token timeout) must be carried
   // out before the lifecycle hears the answer, as with any other answer.
-  void token_fetch_threw(std::uint64_t gen, std::string why) {
-    asio::post(strand, [w = weak_from_this(), gen, r = TokenResult{std::nullopt, std::move(why)}]() mutable {
+  void token_fetch_threw(std::uint64_t gen, TokenResult failure) {
+    asio::post(strand, [w = weak_from_this(), gen, r = std::move(failure)]() mutable {
       if (auto s = w.lock()) s->token_arrived(gen, std::move(r));
     });
   }
@@ -165,7 +168,7 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
       times = detail::token_times(*r.token, now, std::chrono::system_clock::now());
       value = std::move(r.token->value);
     }
-    execute(lifecycle.token_ready(now, std::move(value), times.expires_at, times.issued_at, std::move(r.error)));
+    execute(lifecycle.token_ready(now, std::move(value), times.expires_at, times.issued_at, std::move(r.error), r.code));
   }
 
   void reconnect_now() {

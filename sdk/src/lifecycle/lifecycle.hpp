@@ -170,8 +170,10 @@ class Lifecycle {
   Actions stop(SteadyTime now);
   /// The answer to FetchToken. `expires_at` and `issued_at` converted to the steady
   /// clock by the driver (nullopt: unknown; an unknown issue time counts as `now`).
+  /// Without a token: `error` says why and `code` what kind (TokenResult::code); a
+  /// permanent code stops the client with it, anything else is retried.
   Actions token_ready(SteadyTime now, std::optional<std::string> token, std::optional<SteadyTime> expires_at,
-                      std::optional<SteadyTime> issued_at, std::string error);
+                      std::optional<SteadyTime> issued_at, std::string error, std::error_code code = {});
   /// The TCP/TLS connection or the upgrade failed (no HTTP refusal). `why` is
   /// connect_failed, or protocol_violation when the server did not select herald.v1.
   Actions connect_failed(SteadyTime now, ConnId conn, std::string detail, errc why = errc::connect_failed);

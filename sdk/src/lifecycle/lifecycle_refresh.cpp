@@ -46,12 +46,19 @@ void Lifecycle::request_token(Actions& out, SteadyTime now) {
 }
 
 Actions Lifecycle::token_ready(SteadyTime now, std::optional<std::string> token, std::optional<SteadyTime> expires_at,
-                               std::optional<SteadyTime> issued_at, std::string error) {
+                               std::optional<SteadyTime> issued_at, std::string error, std::error_code code) {
   if (!fetching_ || phase_ == Phase::stopped) return {};  // timed out (abandoned) or stopped meanwhile
   fetching_ = false;
   Actions out{CancelTimer{TimerKind::token_timeout}};
   if (!token || token->empty()) {
-    token_failed(out, now, error.empty() ? "no token" : std::move(error));
+    if (error.empty()) error = code ? code.message() : "no token";
+    if (code == condition::permanent) {
+      // The application says no token will come (the user signed out, lost access):
+      // stop now, a live connection included, instead of retrying for ever.
+      fail_permanently(out, code, "the token provider: " + error);
+      return out;
+    }
+    token_failed(out, now, std::move(error));
     return out;
   }
   if (token_ && *token == *token_ && is_open()) {
