@@ -15,6 +15,7 @@ packages=(
   libcpp-jwt-dev         # JWT verification (server) and claim decoding (client)
   libcli11-dev           # command-line parsing for herald-server and herald-cli
   curl python3           # demo and scripts
+  clang-format           # the tree's layout (scripts/format.sh)
   tinyproxy dante-server # real HTTP CONNECT and SOCKS5 proxies for tests/proxy
   nginx-light            # TLS-terminating reverse proxy for tests/frontends
   haproxy                # load balancer of two herald-servers for tests/frontends
