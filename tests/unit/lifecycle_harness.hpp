@@ -39,17 +39,6 @@ inline const char* timer_name(TimerKind k) {
   return "?";
 }
 
-inline const char* state_name(State s) {
-  switch (s) {
-    case State::idle: return "idle";
-    case State::connecting: return "connecting";
-    case State::connected: return "connected";
-    case State::reconnecting: return "reconnecting";
-    case State::stopped: return "stopped";
-  }
-  return "?";
-}
-
 /// A short, stable name of an action: "FetchToken", "Open#1", "Close#1/4004",
 /// "Abort#1", "Arm(reconnect)", "Cancel(liveness)", "Ping#1", "Deliver#42", "Save#0@e-2",
 /// "State(connected)", "Gap", "Log".
@@ -77,7 +66,7 @@ inline std::string name_of(const Action& a) {
         } else if constexpr (std::is_same_v<T, detail::SaveCursor>) {
           return "Save#" + std::to_string(x.cursor.id) + (x.cursor.epoch.empty() ? "" : "@" + x.cursor.epoch);
         } else if constexpr (std::is_same_v<T, detail::ReportState>) {
-          return std::string("State(") + state_name(x.state) + ")";
+          return std::string("State(") + to_string(x.state) + ")";
         } else if constexpr (std::is_same_v<T, detail::ReportGap>) {
           return "Gap";
         } else {
