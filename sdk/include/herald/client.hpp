@@ -12,9 +12,9 @@
 //
 // Threading and lifetime:
 // - Distinct objects: safe. Shared objects: every member function may be called from
-//   any thread, at any time. An on_* setter takes effect on the I/O thread: called
-//   before start(), before anything start() causes; called from inside a callback (even
-//   the one it replaces), once that callback has returned.
+//   any thread, at any time. An on_* setter takes effect for every call that starts
+//   after it returns; a callback already running on the I/O thread (even the one being
+//   replaced, when it replaces itself) finishes as it started, on its own captures.
 // - Callbacks never run concurrently with each other. They run on the client's I/O
 //   thread: a thread the client owns, or the executor given to the advanced constructor.
 //   Keep them short; a blocked callback blocks this client's stream.
@@ -213,8 +213,8 @@ class Client {
   Client(const Client&) = delete;
   Client& operator=(const Client&) = delete;
 
-  /// Set or replace a callback (an empty function: none). Any thread, any time; see
-  /// "Threading and lifetime" above for when the new one takes effect.
+  /// Set or replace a callback (an empty function: none). Any thread, any time, also
+  /// from inside a callback; see "Threading and lifetime" above.
   void on_notification(std::function<void(const Notification&)> cb);
   void on_state(std::function<void(const StateEvent&)> cb);
   void on_gap(std::function<void(const GapEvent&)> cb);
