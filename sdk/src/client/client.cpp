@@ -2,8 +2,6 @@
 // it runs on one strand; the application's callbacks run there too.
 #include "herald/client.hpp"
 
-#include <array>
-#include <atomic>
 #include <future>
 #include <map>
 #include <stdexcept>
@@ -12,7 +10,6 @@
 #include <utility>
 #include <variant>
 
-#include <boost/asio/bind_executor.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
