@@ -72,9 +72,7 @@ void* counted_alloc_or_throw(std::size_t size, std::size_t align) {
 
 void* operator new(std::size_t n) { return counted_alloc_or_throw(n, 0); }
 void* operator new[](std::size_t n) { return counted_alloc_or_throw(n, 0); }
-void* operator new(std::size_t n, std::align_val_t a) {
-  return counted_alloc_or_throw(n, static_cast<std::size_t>(a));
-}
+void* operator new(std::size_t n, std::align_val_t a) { return counted_alloc_or_throw(n, static_cast<std::size_t>(a)); }
 void* operator new[](std::size_t n, std::align_val_t a) {
   return counted_alloc_or_throw(n, static_cast<std::size_t>(a));
 }
@@ -277,8 +275,8 @@ int main(int argc, char** argv) {
   protocol::Decoder decoder;
   simdjson::dom::parser parser;
   std::vector<Result> results;
-  results.push_back(measure("herald Decoder::decode", frames, runs,
-                            [&](std::string_view f) { return herald_decode(decoder, f); }));
+  results.push_back(
+      measure("herald Decoder::decode", frames, runs, [&](std::string_view f) { return herald_decode(decoder, f); }));
   results.push_back(measure("herald decode + data()", frames, runs,
                             [&](std::string_view f) { return herald_decode_data(decoder, f); }));
   results.push_back(measure("simdjson parse only (floor)", frames, runs,
@@ -288,12 +286,11 @@ int main(int argc, char** argv) {
   results.push_back(measure("QJsonDocument (Qt 6)", frames, runs, qt_json));
 #endif
 
-  std::printf("%-30s %10s %10s %12s %10s %12s\n", "variant", "ns/msg", "median", "msgs/s", "allocs/msg",
-              "bytes/msg");
+  std::printf("%-30s %10s %10s %12s %10s %12s\n", "variant", "ns/msg", "median", "msgs/s", "allocs/msg", "bytes/msg");
   std::uint64_t checksum = 0;
   for (const auto& r : results) {
-    std::printf("%-30s %10.0f %10.0f %12.0f %10.1f %12.0f\n", r.name, r.best_ns, r.median_ns, 1e9 / r.best_ns,
-                r.allocs, r.alloc_bytes);
+    std::printf("%-30s %10.0f %10.0f %12.0f %10.1f %12.0f\n", r.name, r.best_ns, r.median_ns, 1e9 / r.best_ns, r.allocs,
+                r.alloc_bytes);
     checksum ^= r.checksum;
   }
   std::printf("\nchecksum %llu\n", static_cast<unsigned long long>(checksum));

@@ -29,8 +29,9 @@ constexpr auto kTimeout = std::chrono::seconds(120);
 std::string data_for(std::uint64_t i) {
   static constexpr const char* kNames[] = {"Ada", "Grace", "Linus", "Barbara"};
   const char* name = kNames[i % 4];
-  return std::string(R"({"text":")") + name + R"( commented on your post","post":)" + std::to_string(10'000 + i % 90'000) +
-         R"(,"actor":{"id":"u)" + std::to_string(i % 1000) + R"(","name":")" + name + R"("}})";
+  return std::string(R"({"text":")") + name + R"( commented on your post","post":)" +
+         std::to_string(10'000 + i % 90'000) + R"(,"actor":{"id":"u)" + std::to_string(i % 1000) + R"(","name":")" +
+         name + R"("}})";
 }
 
 struct Run {
@@ -114,13 +115,13 @@ int main(int argc, char** argv) {
     const auto run = replay_once(port, token, last_id);
     if (!run.ok || run.delivered != count) {
       std::fprintf(stderr, "run %d failed: %llu of %llu delivered in %.1f s\n", r + 1,
-                   static_cast<unsigned long long>(run.delivered), static_cast<unsigned long long>(count),
-                   run.seconds);
+                   static_cast<unsigned long long>(run.delivered), static_cast<unsigned long long>(count), run.seconds);
       return 1;
     }
     const double rate = static_cast<double>(count) / run.seconds;
     std::printf("run %d: %llu notifications in %.3f s = %.0f msgs/s (%.0f ns/msg)\n", r + 1,
-                static_cast<unsigned long long>(count), run.seconds, rate, 1e9 * run.seconds / static_cast<double>(count));
+                static_cast<unsigned long long>(count), run.seconds, rate,
+                1e9 * run.seconds / static_cast<double>(count));
     rates.push_back(rate);
     checksum += run.checksum;
   }

@@ -13,7 +13,11 @@ else
     \( -name '*.cpp' -o -name '*.hpp' -o -name '*.h' \) -print | sed 's|^\./||' | sort)
 fi
 if [[ "${1:-}" == --check ]]; then
-  unformatted=()
+  if "$clang_format" --dry-run -Werror "${files[@]}" >/dev/null 2>&1; then
+    echo "format: ${#files[@]} files formatted"
+    exit 0
+  fi
+  unformatted=()  # name each one
   for f in "${files[@]}"; do
     "$clang_format" --dry-run -Werror "$f" >/dev/null 2>&1 || unformatted+=("$f")
   done

@@ -25,15 +25,15 @@ std::string iso8601(std::chrono::system_clock::time_point t) {
 std::string notification_line(const Notification& n) {
   // data_json is the validated, minified text from the wire: splice it in as is rather
   // than parsing and re-serialising it.
-  return R"({"id":)" + std::to_string(n.id) + R"(,"topic":)" + nlohmann::json(n.topic).dump() +
-         R"(,"created_at":)" + nlohmann::json(n.created_at).dump() + R"(,"data":)" + n.data_json + "}";
+  return R"({"id":)" + std::to_string(n.id) + R"(,"topic":)" + nlohmann::json(n.topic).dump() + R"(,"created_at":)" +
+         nlohmann::json(n.created_at).dump() + R"(,"data":)" + n.data_json + "}";
 }
 
 std::string state_line(const StateEvent& e) {
   nlohmann::json j{{"event", "state"}, {"state", to_string(e.state)}};
   if (e.reason) {
-    j["reason"] = e.reason.category() == error_category() ? to_string(static_cast<errc>(e.reason.value()))
-                                                          : e.reason.message();
+    j["reason"] =
+        e.reason.category() == error_category() ? to_string(static_cast<errc>(e.reason.value())) : e.reason.message();
   }
   if (!e.detail.empty()) j["detail"] = e.detail;
   if (e.next_attempt_at) j["next_attempt_at"] = iso8601(*e.next_attempt_at);
@@ -54,7 +54,8 @@ std::string gap_line(const GapEvent& g) {
 std::string error_line(const std::error_code& code, const std::string& message) {
   const std::string name =
       code.category() == error_category() ? to_string(static_cast<errc>(code.value())) : code.message();
-  return nlohmann::json{{"event", "error"}, {"code", name}, {"message", message}}.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return nlohmann::json{{"event", "error"}, {"code", name}, {"message", message}}.dump(
+      -1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 void emit(const std::string& line) {

@@ -4,9 +4,9 @@
 // Exit codes: 0 after --max-notifications or on SIGINT/SIGTERM (cursor flushed),
 // 1 another permanent failure, 2 usage error, 3 permanent auth failure,
 // 4 permanent protocol error.
+#include <atomic>
 #include <csignal>
 #include <cstdio>
-#include <atomic>
 #include <memory>
 #include <string>
 #include <vector>
@@ -62,23 +62,26 @@ int main(int argc, char** argv) {
   std::uint64_t max_notifications = 0;
   bool events = false;
   bool permessage_deflate = false;
-  app.add_option("--url", urls, "stream URL, ws://host:port/v1/stream or wss://...; repeatable (tried in a random order)")
+  app.add_option("--url", urls,
+                 "stream URL, ws://host:port/v1/stream or wss://...; repeatable (tried in a random order)")
       ->required();
   app.add_option("--token-command", token_command, "shell command printing a token (run for every fetch)")->required();
   app.add_option("--cursor-file", cursor_file, "file keeping the last delivered id across runs");
   app.add_option("--ca-file", tls.ca_file, "also trust the CAs of this PEM file (wss://)")->check(CLI::ExistingFile);
-  app.add_option("--ca-dir", tls.ca_dir, "also trust the CAs of this hashed directory (c_rehash)")->check(CLI::ExistingDirectory);
-  app.add_option("--pin", tls.pins, "public-key pin sha256/<base64 of the SPKI's SHA-256>; repeatable (any one must match)");
+  app.add_option("--ca-dir", tls.ca_dir, "also trust the CAs of this hashed directory (c_rehash)")
+      ->check(CLI::ExistingDirectory);
+  app.add_option("--pin", tls.pins,
+                 "public-key pin sha256/<base64 of the SPKI's SHA-256>; repeatable (any one must match)");
   app.add_option("--client-cert", tls.client_cert_file, "PEM client certificate for mTLS")->check(CLI::ExistingFile);
   app.add_option("--client-key", tls.client_key_file, "PEM private key of --client-cert")->check(CLI::ExistingFile);
   app.add_flag("--tls13-only", tls13_only, "refuse TLS 1.2 (default: TLS 1.2 or 1.3)");
   auto* proxy_option = app.add_option("--proxy", proxy_url,
                                       "proxy URL: http://, https:// (CONNECT) or socks5://, socks5h://; "
                                       "credentials as user:password@ (never logged)");
-  app.add_flag("--proxy-from-env", proxy_from_env,
-               "use HTTPS_PROXY / http_proxy / ALL_PROXY / NO_PROXY as curl does")
+  app.add_flag("--proxy-from-env", proxy_from_env, "use HTTPS_PROXY / http_proxy / ALL_PROXY / NO_PROXY as curl does")
       ->excludes(proxy_option);
-  app.add_option("--backoff-initial-ms", backoff_initial_ms, "first reconnect backoff ceiling")->check(CLI::Range(1L, 3'600'000L));
+  app.add_option("--backoff-initial-ms", backoff_initial_ms, "first reconnect backoff ceiling")
+      ->check(CLI::Range(1L, 3'600'000L));
   app.add_option("--backoff-max-ms", backoff_max_ms, "largest reconnect backoff")->check(CLI::Range(1L, 86'400'000L));
   app.add_option("--log-level", log_level, "stderr log level")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));

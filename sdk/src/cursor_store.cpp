@@ -12,7 +12,6 @@
 #include <string>
 #include <string_view>
 
-
 namespace herald {
 
 MemoryCursorStore::MemoryCursorStore(std::optional<Cursor> initial) : value_(std::move(initial)) {}

@@ -42,8 +42,7 @@ class ConditionCategory final : public std::error_category {
  public:
   const char* name() const noexcept override { return "herald.condition"; }
   std::string message(int ev) const override {
-    return static_cast<condition>(ev) == condition::permanent ? "permanent failure"
-                                                              : "transient failure";
+    return static_cast<condition>(ev) == condition::permanent ? "permanent failure" : "transient failure";
   }
 };
 
@@ -61,9 +60,7 @@ const std::error_category& condition_category() noexcept {
 
 std::error_code make_error_code(errc e) noexcept { return {static_cast<int>(e), error_category()}; }
 
-std::error_condition make_error_condition(condition c) noexcept {
-  return {static_cast<int>(c), condition_category()};
-}
+std::error_condition make_error_condition(condition c) noexcept { return {static_cast<int>(c), condition_category()}; }
 
 bool is_permanent(errc e) noexcept { return static_cast<int>(e) >= static_cast<int>(errc::auth_failed); }
 

@@ -8,7 +8,8 @@ namespace {
 
 class BlockingProvider final : public TokenProvider {
  public:
-  explicit BlockingProvider(std::function<Token()> get) : get_(std::make_shared<std::function<Token()>>(std::move(get))) {}
+  explicit BlockingProvider(std::function<Token()> get)
+      : get_(std::make_shared<std::function<Token()>>(std::move(get))) {}
 
   void fetch(Callback done) override {
     // A thread per fetch: fetches are rare (one per connection or refresh), and a

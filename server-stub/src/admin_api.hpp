@@ -19,9 +19,9 @@ struct HttpRequestView {
 
 struct HttpReply {
   unsigned status = 200;
-  std::string body;   ///< JSON
-  std::string allow;  ///< Allow header for 405, else empty
-  bool no_store = false;  ///< Cache-Control: no-store (bodies with credentials)
+  std::string body;            ///< JSON
+  std::string allow;           ///< Allow header for 405, else empty
+  bool no_store = false;       ///< Cache-Control: no-store (bodies with credentials)
   unsigned retry_after_s = 0;  ///< Retry-After (seconds) when non-zero; a 503 gets 1 by default
 };
 

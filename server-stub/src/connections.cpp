@@ -20,8 +20,7 @@ void ConnectionRegistry::remove(std::uint64_t id) {
   if (stream && stream_count_.fetch_sub(1) == 1 && on_streams_gone_) on_streams_gone_();
 }
 
-void ConnectionRegistry::subscribe(const std::string& user_id, std::uint64_t id,
-                                   std::weak_ptr<LiveStream> s) {
+void ConnectionRegistry::subscribe(const std::string& user_id, std::uint64_t id, std::weak_ptr<LiveStream> s) {
   if (by_user_[user_id].emplace(id, std::move(s)).second) {
     live_count_.fetch_add(1);
     live_count_changed();

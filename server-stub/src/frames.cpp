@@ -38,14 +38,9 @@ std::string encode_welcome(const WelcomeFrame& w) {
   nlohmann::json resume{{"status", to_string(w.resume.status)}, {"head_id", w.resume.head_id}};
   resume["from_id"] = w.resume.from_id ? nlohmann::json(*w.resume.from_id) : nlohmann::json(nullptr);
   if (!w.epoch.empty()) resume["epoch"] = w.epoch;
-  nlohmann::json j{{"type", "welcome"},
-                   {"session_id", w.session_id},
-                   {"user_id", w.user_id},
-                   {"protocol", 1},
-                   {"heartbeat_s", w.heartbeat_s},
-                   {"token_expires_at", w.token_expires_at},
-                   {"features", w.features},
-                   {"resume", std::move(resume)}};
+  nlohmann::json j{{"type", "welcome"},      {"session_id", w.session_id},   {"user_id", w.user_id},
+                   {"protocol", 1},          {"heartbeat_s", w.heartbeat_s}, {"token_expires_at", w.token_expires_at},
+                   {"features", w.features}, {"resume", std::move(resume)}};
   return j.dump();
 }
 

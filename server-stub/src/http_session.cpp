@@ -2,13 +2,13 @@
 // (keep-alive), and the /v1/stream handshake checks before the WebSocket upgrade.
 #include <spdlog/spdlog.h>
 
+#include <array>
+#include <boost/asio/buffer.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
-#include <array>
-#include <boost/asio/buffer.hpp>
 #include <chrono>
 #include <memory>
 #include <optional>
@@ -212,7 +212,8 @@ class HttpSession final : public Connection, public std::enable_shared_from_this
 
 void start_http_session(ServerCore& core, tcp::socket socket) {
   if (core.tls_context() == nullptr) {
-    std::make_shared<HttpSession>(core, std::make_unique<ServerStreamOver<beast::tcp_stream>>(std::move(socket)))->run();
+    std::make_shared<HttpSession>(core, std::make_unique<ServerStreamOver<beast::tcp_stream>>(std::move(socket)))
+        ->run();
     return;
   }
   // TLS first; a peer that does not complete it within kTlsHandshakeTimeout is cut.

@@ -11,8 +11,7 @@ nlohmann::json parse_bounded_json(std::string_view text, int max_depth) {
   // The callback sees every value; `depth` is the nesting level of the event. Throwing
   // from it aborts the parse before any deep structure is built.
   auto guard = [max_depth](int depth, nlohmann::json::parse_event_t event, nlohmann::json&) {
-    if ((event == nlohmann::json::parse_event_t::object_start ||
-         event == nlohmann::json::parse_event_t::array_start) &&
+    if ((event == nlohmann::json::parse_event_t::object_start || event == nlohmann::json::parse_event_t::array_start) &&
         depth >= max_depth) {
       throw JsonError("JSON nested too deeply");
     }
@@ -30,8 +29,8 @@ nlohmann::json parse_bounded_json(std::string_view text, int max_depth) {
 bool is_valid_user_id(std::string_view id) noexcept {
   if (id.empty() || id.size() > 128) return false;
   for (char c : id) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                    c == '.' || c == '_' || c == '@' || c == '-';
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+                    c == '_' || c == '@' || c == '-';
     if (!ok) return false;
   }
   return true;
@@ -56,15 +55,13 @@ std::string format_rfc3339_millis(std::int64_t unix_ms) {
   std::tm tm{};
   gmtime_r(&t, &tm);
   std::array<char, 40> buf{};
-  const int n = std::snprintf(buf.data(), buf.size(), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
-                              tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-                              tm.tm_sec, static_cast<int>(millis));
+  const int n = std::snprintf(buf.data(), buf.size(), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+                              tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(millis));
   return std::string(buf.data(), n > 0 ? static_cast<std::size_t>(n) : 0);
 }
 
 std::int64_t unix_now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
 

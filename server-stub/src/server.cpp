@@ -3,10 +3,10 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/post.hpp>
-#include <algorithm>
 #include <future>
 #include <mutex>
 #include <stdexcept>

@@ -39,9 +39,7 @@ ServerOptions validated(ServerOptions o) {
   return o;
 }
 
-TokenPolicy policy_of(const ServerOptions& o) {
-  return TokenPolicy{o.jwt_secret, o.leeway, o.issuer, o.audience};
-}
+TokenPolicy policy_of(const ServerOptions& o) { return TokenPolicy{o.jwt_secret, o.leeway, o.issuer, o.audience}; }
 
 }  // namespace
 
@@ -59,8 +57,7 @@ ServerCore::ServerCore(ServerOptions options, boost::asio::io_context& io)
   last_revoke_ms_.store(store_->latest_revoke());
 }
 
-std::uint64_t ServerCore::publish(const std::string& user_id, const std::string& topic,
-                                  const std::string& data_json) {
+std::uint64_t ServerCore::publish(const std::string& user_id, const std::string& topic, const std::string& data_json) {
   if (!is_valid_user_id(user_id)) throw std::invalid_argument("invalid user_id");
   if (!is_valid_topic(topic)) throw std::invalid_argument("invalid topic (1..128 printable ASCII characters)");
   std::string data = "{}";

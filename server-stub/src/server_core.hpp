@@ -7,10 +7,10 @@
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <condition_variable>
-#include <optional>
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include "admin_key.hpp"
@@ -48,8 +48,7 @@ class ServerCore {
   /// Any thread. Validates, stores, then queues the fan-out on the I/O thread. Stores
   /// and queues under one lock, so fan-outs run in id order. Throws
   /// std::invalid_argument (bad user id, topic or data) or std::runtime_error (store).
-  std::uint64_t publish(const std::string& user_id, const std::string& topic,
-                        const std::string& data_json);
+  std::uint64_t publish(const std::string& user_id, const std::string& topic, const std::string& data_json);
 
   /// Any thread. Throws std::invalid_argument on a bad user id. The token's issue time
   /// (claim iat_ms) is later than every revoke this process recorded before the call.
@@ -85,7 +84,6 @@ class ServerCore {
   bool drained_locked() const;
   void notify_drain_waiters();
   void on_drain_started();  // I/O thread
-
 
   ServerOptions options_;
   boost::asio::io_context& io_;

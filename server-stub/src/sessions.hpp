@@ -28,7 +28,6 @@ void start_http_session(ServerCore& core, tcp::socket socket);
 
 /// Completes the WebSocket upgrade of `req` and runs the stream (ws://, or wss:// when
 /// `stream` is the TLS stream of start_http_session).
-void start_ws_session(ServerCore& core, std::unique_ptr<ServerStream> stream, Request req,
-                      StreamAdmission admission);
+void start_ws_session(ServerCore& core, std::unique_ptr<ServerStream> stream, Request req, StreamAdmission admission);
 
 }  // namespace herald::server::detail

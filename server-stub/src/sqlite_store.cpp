@@ -113,8 +113,7 @@ class SqliteStore final : public NotificationStore {
         "INSERT INTO user_streams(user_id, head_id, retained) VALUES(?1, ?2, 1) "
         "ON CONFLICT(user_id) DO UPDATE SET head_id = excluded.head_id, retained = retained + 1 "
         "RETURNING retained");
-    cut_ = prepare(
-        "SELECT MAX(id) FROM (SELECT id FROM notifications WHERE user_id = ?1 ORDER BY id LIMIT ?2)");
+    cut_ = prepare("SELECT MAX(id) FROM (SELECT id FROM notifications WHERE user_id = ?1 ORDER BY id LIMIT ?2)");
     prune_ = prepare("DELETE FROM notifications WHERE user_id = ?1 AND id <= ?2");
     mark_pruned_ = prepare(
         "UPDATE user_streams SET pruned_through = MAX(pruned_through, ?2), retained = retained - ?3 "
@@ -134,8 +133,8 @@ class SqliteStore final : public NotificationStore {
     rollback_ = prepare("ROLLBACK");
   }
 
-  StoredNotification append(const std::string& user_id, const std::string& topic,
-                            const std::string& data_json, std::int64_t created_at_ms) override {
+  StoredNotification append(const std::string& user_id, const std::string& topic, const std::string& data_json,
+                            std::int64_t created_at_ms) override {
     std::lock_guard lock(mutex_);
     step_done(begin_.get(), "begin");
     try {
@@ -301,8 +300,8 @@ class SqliteStore final : public NotificationStore {
   std::uint64_t retention_;
   Db db_;
   std::string epoch_;  // fixed once the store is open
-  Stmt insert_, upsert_stream_, cut_, prune_, mark_pruned_, read_after_, state_, revoke_, revoked_at_,
-      latest_revoke_, begin_, commit_, rollback_;
+  Stmt insert_, upsert_stream_, cut_, prune_, mark_pruned_, read_after_, state_, revoke_, revoked_at_, latest_revoke_,
+      begin_, commit_, rollback_;
 };
 
 }  // namespace

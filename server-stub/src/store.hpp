@@ -11,17 +11,17 @@
 namespace herald::server::detail {
 
 struct StoredNotification {
-  std::uint64_t id = 0;          ///< global, strictly increasing, never reused, < 2^53
+  std::uint64_t id = 0;  ///< global, strictly increasing, never reused, < 2^53
   std::string user_id;
   std::int64_t created_at_ms = 0;  ///< unix milliseconds
   std::string topic;
-  std::string data_json;         ///< compact JSON object text
+  std::string data_json;  ///< compact JSON object text
 };
 
 /// What a resuming stream needs to know about one user's history.
 struct UserStreamState {
-  std::uint64_t head_id = 0;        ///< newest id ever stored for the user (0: none)
-  std::uint64_t pruned_through = 0; ///< highest id pruned by retention (0: none)
+  std::uint64_t head_id = 0;         ///< newest id ever stored for the user (0: none)
+  std::uint64_t pruned_through = 0;  ///< highest id pruned by retention (0: none)
 };
 
 /// Thread safety: every member may be called from any thread (implementations lock).
@@ -31,12 +31,11 @@ class NotificationStore {
   virtual ~NotificationStore() = default;
 
   /// Stores a notification, then prunes the user's history to the retention limit.
-  virtual StoredNotification append(const std::string& user_id, const std::string& topic,
-                                    const std::string& data_json, std::int64_t created_at_ms) = 0;
+  virtual StoredNotification append(const std::string& user_id, const std::string& topic, const std::string& data_json,
+                                    std::int64_t created_at_ms) = 0;
 
   /// Up to `limit` retained notifications of `user_id` with id > `after_id`, by id.
-  virtual std::vector<StoredNotification> read_after(const std::string& user_id,
-                                                     std::uint64_t after_id,
+  virtual std::vector<StoredNotification> read_after(const std::string& user_id, std::uint64_t after_id,
                                                      std::size_t limit) = 0;
 
   virtual UserStreamState state(const std::string& user_id) = 0;
@@ -59,7 +58,6 @@ class NotificationStore {
 
 /// SQLite store (WAL mode for a file; ":memory:" for a private in-memory database).
 /// Keeps the newest `retention` notifications per user (retention >= 1).
-std::unique_ptr<NotificationStore> open_sqlite_store(const std::string& path,
-                                                     std::uint64_t retention);
+std::unique_ptr<NotificationStore> open_sqlite_store(const std::string& path, std::uint64_t retention);
 
 }  // namespace herald::server::detail

@@ -60,7 +60,8 @@ bool query_carries_credentials(std::string_view target) {
     }
     // A malformed escape cannot hide a credential name: check the raw name as well.
     const auto decoded = percent_decode(name);
-    for (const std::string_view candidate : {std::string_view(name), decoded ? std::string_view(*decoded) : std::string_view{}}) {
+    for (const std::string_view candidate :
+         {std::string_view(name), decoded ? std::string_view(*decoded) : std::string_view{}}) {
       const std::string_view n = trim(candidate);
       if (iequals(n, "token") || iequals(n, "access_token") || iequals(n, "jwt")) return true;
     }

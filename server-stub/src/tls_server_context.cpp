@@ -28,8 +28,10 @@ std::shared_ptr<ssl::context> make_server_tls_context(const ServerOptions& optio
     }
     return nullptr;
   }
-  if (options.tls_cert_file.empty()) throw std::invalid_argument("ServerOptions.tls_cert_file is required with tls_key_file");
-  if (options.tls_key_file.empty()) throw std::invalid_argument("ServerOptions.tls_key_file is required with tls_cert_file");
+  if (options.tls_cert_file.empty())
+    throw std::invalid_argument("ServerOptions.tls_cert_file is required with tls_key_file");
+  if (options.tls_key_file.empty())
+    throw std::invalid_argument("ServerOptions.tls_key_file is required with tls_cert_file");
   auto ctx = std::make_shared<ssl::context>(ssl::context::tls_server);
   SSL_CTX* native = ctx->native_handle();
   if (SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION) != 1) {

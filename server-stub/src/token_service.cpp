@@ -13,15 +13,12 @@ namespace herald::server::detail {
 namespace {
 
 std::int64_t unix_now_s() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
 // base64url without padding, the JWS signature encoding.
 std::string base64url(const unsigned char* data, std::size_t n) {
-  static constexpr char kAlphabet[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
   std::string out;
   out.reserve((n * 4 + 2) / 3);
   std::size_t i = 0;
@@ -50,9 +47,7 @@ constexpr std::int64_t kMaxIatSeconds = std::int64_t{1} << 33;
 
 }  // namespace
 
-const char* to_code(TokenError e) noexcept {
-  return e == TokenError::expired ? "token_expired" : "invalid_token";
-}
+const char* to_code(TokenError e) noexcept { return e == TokenError::expired ? "token_expired" : "invalid_token"; }
 
 TokenService::TokenService(TokenPolicy policy) : policy_(std::move(policy)) {}
 
@@ -69,8 +64,7 @@ bool TokenService::signature_ok(std::string_view token) const {
   }
   const std::string expected = base64url(mac.data(), mac_len);
   const std::string_view given = token.substr(last_dot + 1);
-  return given.size() == expected.size() &&
-         CRYPTO_memcmp(given.data(), expected.data(), expected.size()) == 0;
+  return given.size() == expected.size() && CRYPTO_memcmp(given.data(), expected.data(), expected.size()) == 0;
 }
 
 TokenResult TokenService::verify(std::string_view token) const {
@@ -131,8 +125,8 @@ TokenResult TokenService::verify(std::string_view token) const {
   }
 }
 
-std::string TokenService::issue(const std::string& user_id, std::chrono::seconds ttl,
-                                std::int64_t* expires_at, std::optional<std::int64_t> issued_at_ms) const {
+std::string TokenService::issue(const std::string& user_id, std::chrono::seconds ttl, std::int64_t* expires_at,
+                                std::optional<std::int64_t> issued_at_ms) const {
   using namespace jwt::params;
   const std::int64_t iat_ms = issued_at_ms ? *issued_at_ms : unix_now_ms();
   const std::int64_t now = iat_ms / 1000;

@@ -12,8 +12,8 @@
 namespace herald::server::detail {
 
 struct TokenClaims {
-  std::string user_id;         ///< `sub`
-  std::int64_t expires_at = 0; ///< `exp`, unix seconds
+  std::string user_id;          ///< `sub`
+  std::int64_t expires_at = 0;  ///< `exp`, unix seconds
   /// When the token was issued, unix milliseconds, for revocation checks: the custom
   /// claim `iat_ms` when present and consistent with `iat`; otherwise the first
   /// millisecond of the `iat` second (so a revoke in that second covers the token);
@@ -51,8 +51,7 @@ class TokenService {
 
   /// Signs claims sub, iat, iat_ms, exp (= iat + ttl), iss/aud when configured.
   /// `issued_at_ms` (unix ms) defaults to now; iat is its second.
-  std::string issue(const std::string& user_id, std::chrono::seconds ttl,
-                    std::int64_t* expires_at = nullptr,
+  std::string issue(const std::string& user_id, std::chrono::seconds ttl, std::int64_t* expires_at = nullptr,
                     std::optional<std::int64_t> issued_at_ms = std::nullopt) const;
 
  private:

@@ -38,8 +38,8 @@ namespace {
 namespace websocket = boost::beast::websocket;
 
 constexpr std::size_t kMaxClientFrameBytes = 64 * 1024;
-constexpr std::size_t kReplayPage = 256;      // notifications read from the store at once
-constexpr std::size_t kReplayLowWater = 64;   // read the next page below this many queued
+constexpr std::size_t kReplayPage = 256;     // notifications read from the store at once
+constexpr std::size_t kReplayLowWater = 64;  // read the next page below this many queued
 constexpr auto kCloseGrace = std::chrono::seconds(1);
 constexpr auto kHandshakeTimeout = std::chrono::seconds(10);
 // Token expiries are clamped to this: a far-future `exp` must not overflow the timer.
@@ -293,7 +293,9 @@ class WsSession final : public Connection, public LiveStream, public std::enable
     last_queued_id_ = plan.replay_after;
     replaying_ = plan.replay;
     spdlog::info("session {}: stream open user={} resume={} from={} head={}", session_id_, user_id_,
-                 plan.status == ResumeStatus::fresh ? "fresh" : plan.status == ResumeStatus::ok ? "ok" : "gap",
+                 plan.status == ResumeStatus::fresh ? "fresh"
+                 : plan.status == ResumeStatus::ok  ? "ok"
+                                                    : "gap",
                  plan.from_id.value_or(0), plan.head_id);
     if (replaying_) {
       pump_replay();
@@ -419,8 +421,10 @@ class WsSession final : public Connection, public LiveStream, public std::enable
         queue_.pop_back();
       }
     }
-    if (!writing_ && queue_.empty()) send_close();
-    else if (!writing_) do_write();
+    if (!writing_ && queue_.empty())
+      send_close();
+    else if (!writing_)
+      do_write();
   }
 
   void send_close() {
@@ -443,9 +447,7 @@ class WsSession final : public Connection, public LiveStream, public std::enable
     parked_.cancel_all();
   }
 
-  void cut() {
-    ws_.next_layer().bytes().tcp().close();
-  }
+  void cut() { ws_.next_layer().bytes().tcp().close(); }
 
   void cancel_timers() {
     ping_timer_.cancel();

@@ -137,7 +137,8 @@ class Cli : public InProcessServerTest {
   std::string token_command(int ttl_s) {
     const auto script = dir_ / "token.sh";
     std::ofstream(script) << "#!/bin/sh\nset -e\n"
-                          << "t=$(curl -fsS -X POST -H 'Authorization: Bearer " << kTestAdminKey << "' --data "
+                          << "t=$(curl -fsS -X POST -H 'Authorization: Bearer " << kTestAdminKey
+                          << "' --data "
                              "'{\"user_id\":\"alice\",\"ttl_s\":"
                           << ttl_s << "}' http://127.0.0.1:" << port_
                           << "/v1/tokens | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"token\"])')\n"
@@ -176,7 +177,6 @@ class Cli : public InProcessServerTest {
     }
     EXPECT_GT(scanned, 0u);
   }
-
 };
 
 TEST_F(Cli, RunsTheTokenCommandForEveryRefreshWithoutAVisibleReconnect) {
@@ -262,8 +262,12 @@ class CliTls : public InProcessServerTest {
     start_server(std::move(o));
   }
   std::vector<std::string> cli_args(std::vector<std::string> extra) const {
-    std::vector<std::string> args = {"--url",    "wss://localhost:" + std::to_string(port_) + "/v1/stream",
-                                     "--token-command", token_command_, "--events", "--ca-file",
+    std::vector<std::string> args = {"--url",
+                                     "wss://localhost:" + std::to_string(port_) + "/v1/stream",
+                                     "--token-command",
+                                     token_command_,
+                                     "--events",
+                                     "--ca-file",
                                      pki_->ca().cert_file.string()};
     args.insert(args.end(), extra.begin(), extra.end());
     return args;

@@ -13,12 +13,12 @@
 #include <mutex>
 #include <thread>
 
+#include <gtest/gtest.h>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/websocket.hpp>
-#include <gtest/gtest.h>
 
 #include "chaos/scripted_ws_server.hpp"  // welcome_json()
 #include "herald/client.hpp"

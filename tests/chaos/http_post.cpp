@@ -57,9 +57,10 @@ std::optional<HttpResponse> http_post(std::uint16_t port, const std::string& tar
     socklen_t len = sizeof err;
     if (::getsockopt(fd.get(), SOL_SOCKET, SO_ERROR, &err, &len) != 0 || err != 0) return std::nullopt;
   }
-  std::string req = "POST " + target + " HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(port) +
-                    "\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: " +
-                    std::to_string(body.size()) + "\r\n";
+  std::string req =
+      "POST " + target + " HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(port) +
+      "\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: " + std::to_string(body.size()) +
+      "\r\n";
   if (!bearer.empty()) req += "Authorization: Bearer " + bearer + "\r\n";
   req += "\r\n" + body;
   std::size_t sent = 0;

@@ -22,8 +22,7 @@ std::optional<HttpResponse> http_post(std::uint16_t port, const std::string& tar
                                       std::chrono::milliseconds timeout = std::chrono::seconds{5});
 
 /// Publishes through the admin API; the id the server acknowledged, or nullopt.
-std::optional<std::uint64_t> admin_publish(std::uint16_t port, const std::string& admin_key,
-                                           const std::string& user, const std::string& topic,
-                                           const std::string& data_json);
+std::optional<std::uint64_t> admin_publish(std::uint16_t port, const std::string& admin_key, const std::string& user,
+                                           const std::string& topic, const std::string& data_json);
 
 }  // namespace herald::test

@@ -8,8 +8,8 @@
 #include <nlohmann/json.hpp>
 
 #include "chaos/chaos_fixture.hpp"
-#include "support/recorder.hpp"
 #include "chaos/scripted_ws_server.hpp"
+#include "support/recorder.hpp"
 #include "support/stream_checker.hpp"
 
 namespace herald::test {
@@ -79,14 +79,16 @@ INSTANTIATE_TEST_SUITE_P(
         BadFrameCase{"nested_100000_deep", ScriptedFrame::text(nested(100'000))},
         BadFrameCase{"notification_data_nested_100000_deep",
                      ScriptedFrame::text(notification_json(1, R"({"d":)" + nested(100'000) + "}"))},
-        BadFrameCase{"notification_with_id_above_uint64",
-                     ScriptedFrame::text(
-                         R"({"type":"notification","id":18446744073709551616,"topic":"t","created_at":"x","data":{}})")},
+        BadFrameCase{
+            "notification_with_id_above_uint64",
+            ScriptedFrame::text(
+                R"({"type":"notification","id":18446744073709551616,"topic":"t","created_at":"x","data":{}})")},
         BadFrameCase{"notification_with_id_above_2_53",
                      ScriptedFrame::text(
                          R"({"type":"notification","id":9007199254740993,"topic":"t","created_at":"x","data":{}})")},
-        BadFrameCase{"notification_with_data_not_an_object",
-                     ScriptedFrame::text(R"({"type":"notification","id":1,"topic":"t","created_at":"x","data":"str"})")},
+        BadFrameCase{
+            "notification_with_data_not_an_object",
+            ScriptedFrame::text(R"({"type":"notification","id":1,"topic":"t","created_at":"x","data":"str"})")},
         BadFrameCase{"json_array_not_object", ScriptedFrame::text("[1,2,3]")},
         BadFrameCase{"invalid_utf8", ScriptedFrame::text(std::string(R"({"type":"notification","id":1,"topic":")") +
                                                          "\xff\xfe" + R"(","created_at":"x","data":{}})")}),
@@ -117,7 +119,8 @@ TEST_F(MisbehavingServer, UnknownTypesAndMembersAreIgnoredOnTheSameConnection) {
 TEST_F(MisbehavingServer, IdsAtOrBelowTheCursorAreDroppedSilently) {
   ScriptedWsServer server([](std::size_t) {
     std::vector<ScriptedFrame> f{ScriptedFrame::text(welcome_json()), ScriptedFrame::text(caught_up_json(0))};
-    for (std::uint64_t id : std::initializer_list<std::uint64_t>{1, 2, 2, 1, 3, 3, 4}) f.push_back(ScriptedFrame::text(notification_json(id)));
+    for (std::uint64_t id : std::initializer_list<std::uint64_t>{1, 2, 2, 1, 3, 3, 4})
+      f.push_back(ScriptedFrame::text(notification_json(id)));
     return f;
   });
   Client client(client_options(server.url()));
@@ -204,8 +207,8 @@ TEST_F(MisbehavingServer, NotificationBeforeWelcomeIsNotDelivered) {
 struct CloseCase {
   const char* name;
   std::uint16_t code;
-  bool permanent;                   ///< the client must stop and not retry
-  std::optional<errc> reason;       ///< the reason of the first reconnecting/stopped event, when fixed
+  bool permanent;              ///< the client must stop and not retry
+  std::optional<errc> reason;  ///< the reason of the first reconnecting/stopped event, when fixed
 };
 
 class CloseCode : public ChaosTest, public ::testing::WithParamInterface<CloseCase> {};
@@ -245,17 +248,16 @@ TEST_P(CloseCode, GetsTheReactionOfTheProtocolTable) {
   client.stop();
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Codes, CloseCode,
-    ::testing::Values(CloseCase{"normal_1000", 1000, false, errc::closed_by_server},
-                      CloseCase{"going_away_1001", 1001, false, errc::closed_by_server},
-                      CloseCase{"too_big_1009", 1009, false, errc::closed_by_server},
-                      CloseCase{"token_expired_4001", 4001, false, errc::token_expired},
-                      CloseCase{"revoked_4003", 4003, true, errc::auth_failed},
-                      CloseCase{"protocol_error_4004", 4004, false, std::nullopt},
-                      CloseCase{"slow_consumer_4008", 4008, false, errc::closed_by_server},
-                      CloseCase{"no_auth_frame_4401", 4401, false, std::nullopt}),
-    [](const ::testing::TestParamInfo<CloseCase>& i) { return std::string(i.param.name); });
+INSTANTIATE_TEST_SUITE_P(Codes, CloseCode,
+                         ::testing::Values(CloseCase{"normal_1000", 1000, false, errc::closed_by_server},
+                                           CloseCase{"going_away_1001", 1001, false, errc::closed_by_server},
+                                           CloseCase{"too_big_1009", 1009, false, errc::closed_by_server},
+                                           CloseCase{"token_expired_4001", 4001, false, errc::token_expired},
+                                           CloseCase{"revoked_4003", 4003, true, errc::auth_failed},
+                                           CloseCase{"protocol_error_4004", 4004, false, std::nullopt},
+                                           CloseCase{"slow_consumer_4008", 4008, false, errc::closed_by_server},
+                                           CloseCase{"no_auth_frame_4401", 4401, false, std::nullopt}),
+                         [](const ::testing::TestParamInfo<CloseCase>& i) { return std::string(i.param.name); });
 
 }  // namespace
 }  // namespace herald::test

@@ -10,8 +10,8 @@
 #include <nlohmann/json.hpp>
 
 #include "chaos/chaos_fixture.hpp"
-#include "support/recorder.hpp"
 #include "support/fault_proxy.hpp"
+#include "support/recorder.hpp"
 #include "support/stream_checker.hpp"
 
 namespace herald::test {
@@ -67,8 +67,8 @@ class SteadyPublisher {
     const auto data = n.data();
     if (n.topic != "chaos" || !data.is_object() || !data.contains("k") || data["k"] != k_of[n.id] ||
         data["pad"] != SteadyPublisher::pad()) {
-      return ::testing::AssertionFailure() << "notification " << n.id << " arrived damaged: topic '" << n.topic
-                                           << "' data " << n.data_json;
+      return ::testing::AssertionFailure()
+             << "notification " << n.id << " arrived damaged: topic '" << n.topic << "' data " << n.data_json;
     }
   }
   return ::testing::AssertionSuccess();
@@ -203,12 +203,11 @@ TEST_P(SlowNetwork, StreamArrivesExactlyOnceInOrder) {
   EXPECT_EQ(client.metrics().reconnects, 0u);
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Faults, SlowNetwork,
-    ::testing::Values(SlowNetworkCase{"slicer", Fault::slicer(), 100, 300},
-                      SlowNetworkCase{"latency", Fault::latency(40ms), 200, 2000},
-                      SlowNetworkCase{"bandwidth", Fault::bandwidth(200'000), 100, 4000}),
-    [](const ::testing::TestParamInfo<SlowNetworkCase>& i) { return std::string(i.param.name); });
+INSTANTIATE_TEST_SUITE_P(Faults, SlowNetwork,
+                         ::testing::Values(SlowNetworkCase{"slicer", Fault::slicer(), 100, 300},
+                                           SlowNetworkCase{"latency", Fault::latency(40ms), 200, 2000},
+                                           SlowNetworkCase{"bandwidth", Fault::bandwidth(200'000), 100, 4000}),
+                         [](const ::testing::TestParamInfo<SlowNetworkCase>& i) { return std::string(i.param.name); });
 
 TEST_F(NetworkFaults, FlappingServerSeesGrowingReconnectDelays) {
   start_server();

@@ -72,8 +72,10 @@ TEST_F(RollingDeploy, EveryClientMovesInsideTheWindowWithoutASpikeOrALoss) {
   // Sample how many clients have arrived on B, to see how the moves spread in time.
   std::map<long, std::size_t> arrivals_at;  // 200 ms bucket -> clients on B at its end
   while (std::chrono::steady_clock::now() - drain_started < window + std::chrono::milliseconds{500}) {
-    const auto bucket = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
-                                                                              drain_started).count() / 200;
+    const auto bucket =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - drain_started)
+            .count() /
+        200;
     arrivals_at[bucket] = b->connection_count();
     std::this_thread::sleep_for(std::chrono::milliseconds{5});  // sampling a count that raises no event
   }
@@ -84,10 +86,13 @@ TEST_F(RollingDeploy, EveryClientMovesInsideTheWindowWithoutASpikeOrALoss) {
   publishing = false;
   publisher.join();
   for (std::size_t i = 0; i < clients_n; ++i) {
-    ASSERT_TRUE(eventually([&] {
-      std::lock_guard l(seen[i].m);
-      return seen[i].ids.size() >= published.size();
-    }, std::chrono::seconds{60})) << "client " << i;
+    ASSERT_TRUE(eventually(
+        [&] {
+          std::lock_guard l(seen[i].m);
+          return seen[i].ids.size() >= published.size();
+        },
+        std::chrono::seconds{60}))
+        << "client " << i;
     std::lock_guard l(seen[i].m);
     ASSERT_TRUE(DeliveredExactlyOnceInOrder(seen[i].ids, published)) << "client " << i;
   }

@@ -53,18 +53,20 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
         subprotocol_(std::move(subprotocol)) {}
 
   void run() {
-    http::async_read(ws_.next_layer(), buffer_, request_, [self = shared_from_this()](const error_code& ec, std::size_t) {
-      if (ec) return self->end();
-      self->ws_.set_option(websocket::stream_base::decorator([p = self->subprotocol_](websocket::response_type& res) {
-        if (!p.empty()) res.set(http::field::sec_websocket_protocol, p);
-      }));
-      self->ws_.read_message_max(64 * 1024);
-      self->ws_.async_accept(self->request_, [self](const error_code& ec2) {
-        if (ec2) return self->end();
-        ++self->counters_->connections;
-        self->send(0);
-      });
-    });
+    http::async_read(ws_.next_layer(), buffer_, request_,
+                     [self = shared_from_this()](const error_code& ec, std::size_t) {
+                       if (ec) return self->end();
+                       self->ws_.set_option(
+                           websocket::stream_base::decorator([p = self->subprotocol_](websocket::response_type& res) {
+                             if (!p.empty()) res.set(http::field::sec_websocket_protocol, p);
+                           }));
+                       self->ws_.read_message_max(64 * 1024);
+                       self->ws_.async_accept(self->request_, [self](const error_code& ec2) {
+                         if (ec2) return self->end();
+                         ++self->counters_->connections;
+                         self->send(0);
+                       });
+                     });
   }
 
   void cut() {
@@ -122,7 +124,7 @@ struct ScriptedWsServer::Impl {
   tcp::acceptor acceptor{io};
   std::shared_ptr<Counters> counters = std::make_shared<Counters>();
   std::vector<std::weak_ptr<WsSession>> sessions;  // I/O thread only
-  std::size_t accepted = 0;                         // I/O thread only
+  std::size_t accepted = 0;                        // I/O thread only
   std::uint16_t port = 0;
   std::thread thread;
 

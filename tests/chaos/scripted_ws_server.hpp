@@ -16,7 +16,7 @@ namespace herald::test {
 struct ScriptedFrame {
   enum class Kind { text, binary, close };
   Kind kind = Kind::text;
-  std::string payload;      ///< text or binary payload
+  std::string payload;        ///< text or binary payload
   std::uint16_t code = 1000;  ///< close code
 
   static ScriptedFrame text(std::string s) { return {Kind::text, std::move(s), 1000}; }

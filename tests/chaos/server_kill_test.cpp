@@ -10,9 +10,9 @@
 
 #include "chaos/chaos_fixture.hpp"
 #include "chaos/http_post.hpp"
-#include "support/recorder.hpp"
 #include "chaos/server_process.hpp"
 #include "support/fault_proxy.hpp"
+#include "support/recorder.hpp"
 #include "support/stream_checker.hpp"
 
 #ifndef HERALD_SERVER_BINARY
@@ -106,8 +106,9 @@ TEST_F(ServerKill, SigkillAndRestartLoopLosesAndDuplicatesNothing) {
   ASSERT_FALSE(published.empty());
   // Wait until the last acknowledged id arrived (ids committed but never acknowledged,
   // because the kill came between commit and reply, may arrive too).
-  EXPECT_TRUE(rec.wait([&](const Recording& o) { return !o.notifications.empty() && o.notifications.back().id >= published.back(); },
-                       60s));
+  EXPECT_TRUE(rec.wait(
+      [&](const Recording& o) { return !o.notifications.empty() && o.notifications.back().id >= published.back(); },
+      60s));
   client.stop();
   const auto ids = rec.ids();
   EXPECT_TRUE(DeliveredExactlyOnceInOrder(ids, published, /*allow_unacknowledged=*/true));

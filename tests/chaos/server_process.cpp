@@ -77,9 +77,7 @@ std::optional<ServerProcess> ServerProcess::spawn(const ServerProcessOptions& o,
   return proc;
 }
 
-ServerProcess::ServerProcess(ServerProcess&& other) noexcept : pid_(other.pid_), port_(other.port_) {
-  other.pid_ = -1;
-}
+ServerProcess::ServerProcess(ServerProcess&& other) noexcept : pid_(other.pid_), port_(other.port_) { other.pid_ = -1; }
 
 ServerProcess& ServerProcess::operator=(ServerProcess&& other) noexcept {
   if (this != &other) {

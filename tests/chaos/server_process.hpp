@@ -11,12 +11,12 @@
 namespace herald::test {
 
 struct ServerProcessOptions {
-  std::string binary;            ///< path of herald-server
-  std::string db_path;           ///< SQLite file
+  std::string binary;   ///< path of herald-server
+  std::string db_path;  ///< SQLite file
   std::string jwt_secret_file;
   std::string admin_key_file;
-  std::string log_file;          ///< the child's stderr goes here (appended)
-  std::uint16_t port = 0;        ///< 0: the OS picks
+  std::string log_file;    ///< the child's stderr goes here (appended)
+  std::uint16_t port = 0;  ///< 0: the OS picks
   int heartbeat_s = 25;
 };
 

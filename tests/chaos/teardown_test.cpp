@@ -8,8 +8,8 @@
 #include <thread>
 
 #include "chaos/chaos_fixture.hpp"
-#include "support/recorder.hpp"
 #include "support/fault_proxy.hpp"
+#include "support/recorder.hpp"
 
 namespace herald::test {
 namespace {
@@ -164,8 +164,7 @@ INSTANTIATE_TEST_SUITE_P(
     States, StateHook,
     ::testing::Values(StateHookCase{State::connecting, End::stop}, StateHookCase{State::connecting, End::destroy},
                       StateHookCase{State::connected, End::stop}, StateHookCase{State::connected, End::destroy},
-                      StateHookCase{State::reconnecting, End::stop},
-                      StateHookCase{State::reconnecting, End::destroy}),
+                      StateHookCase{State::reconnecting, End::stop}, StateHookCase{State::reconnecting, End::destroy}),
     [](const ::testing::TestParamInfo<StateHookCase>& i) {
       return std::string(herald::to_string(i.param.state)) + "_" + to_string(i.param.end);
     });

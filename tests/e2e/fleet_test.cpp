@@ -38,7 +38,8 @@
 namespace herald::test {
 namespace {
 
-const std::size_t kClients = std::getenv("HERALD_FLEET_CLIENTS") ? std::stoul(std::getenv("HERALD_FLEET_CLIENTS")) : 1000;
+const std::size_t kClients =
+    std::getenv("HERALD_FLEET_CLIENTS") ? std::stoul(std::getenv("HERALD_FLEET_CLIENTS")) : 1000;
 constexpr auto kDowntime = std::chrono::seconds{5};
 constexpr double kBound = 3;  // times the uniform share; see above
 
@@ -93,7 +94,7 @@ class Fleet : public ServerFixture {
       std::unique_lock l(m);
       EXPECT_TRUE(cv.wait_for(l, std::chrono::seconds{120}, [&] { return connected == kClients; }));
     }
-    server_.reset();  // every connection closes with 1001, no drain window
+    server_.reset();                         // every connection closes with 1001, no drain window
     std::this_thread::sleep_for(kDowntime);  // the outage itself is the scenario, not a wait for an event
     {
       std::lock_guard l(m);
@@ -119,13 +120,15 @@ class Fleet : public ServerFixture {
 
 TEST_F(Fleet, ReconnectsAfterAnOutageSpreadOutWithJitter) {
   const auto r = run(true);
-  std::printf("jitter on: busiest 100 ms bucket %zu of %zu (bound %.0f)\n", r.busiest_bucket, kClients, kBound * r.uniform_share);
+  std::printf("jitter on: busiest 100 ms bucket %zu of %zu (bound %.0f)\n", r.busiest_bucket, kClients,
+              kBound * r.uniform_share);
   EXPECT_LE(static_cast<double>(r.busiest_bucket), kBound * r.uniform_share) << "busiest 100 ms bucket";
 }
 
 TEST_F(Fleet, WithoutJitterTheSameOutageEndsInAReconnectSpike) {
   const auto r = run(false);
-  std::printf("jitter off: busiest 100 ms bucket %zu of %zu (bound %.0f)\n", r.busiest_bucket, kClients, kBound * r.uniform_share);
+  std::printf("jitter off: busiest 100 ms bucket %zu of %zu (bound %.0f)\n", r.busiest_bucket, kClients,
+              kBound * r.uniform_share);
   EXPECT_GT(static_cast<double>(r.busiest_bucket), kBound * r.uniform_share) << "busiest 100 ms bucket";
 }
 

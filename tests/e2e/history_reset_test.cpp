@@ -12,7 +12,6 @@
 namespace herald::test {
 namespace {
 
-
 std::string read_file(const std::filesystem::path& p) {
   std::ifstream in(p, std::ios::binary);
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};

@@ -38,7 +38,9 @@ class RefusingHttpServer {
   RefusingHttpServer(const RefusingHttpServer&) = delete;
   RefusingHttpServer& operator=(const RefusingHttpServer&) = delete;
 
-  std::string url() const { return "ws://127.0.0.1:" + std::to_string(acceptor_.local_endpoint().port()) + "/v1/stream"; }
+  std::string url() const {
+    return "ws://127.0.0.1:" + std::to_string(acceptor_.local_endpoint().port()) + "/v1/stream";
+  }
   /// Waits until `n` requests arrived; returns their arrival times (fewer on timeout).
   std::vector<std::chrono::steady_clock::time_point> wait_requests(std::size_t n, std::chrono::milliseconds timeout) {
     std::unique_lock l(m_);

@@ -23,7 +23,8 @@ TEST_F(Stream, PublishedWhileConnectedArrivesInOrderWithData) {
   client.start();
   ASSERT_TRUE(rec.wait_state(State::connected));
   std::vector<std::uint64_t> published;
-  for (int i = 0; i < 5; ++i) published.push_back(server_->publish("alice", "comment", R"({"n":)" + std::to_string(i) + "}"));
+  for (int i = 0; i < 5; ++i)
+    published.push_back(server_->publish("alice", "comment", R"({"n":)" + std::to_string(i) + "}"));
   ASSERT_TRUE(rec.wait_ids(5));
   EXPECT_EQ(rec.ids(), published);
   const auto n = rec.notifications();

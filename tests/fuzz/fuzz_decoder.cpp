@@ -45,13 +45,15 @@ void check_decoded(const protocol::DecodeResult& r) {
 // Feeds the frame to a lifecycle whose application already holds cursor 5.
 void check_lifecycle(std::string_view frame) {
   constexpr std::uint64_t kCursor = 5;
-  Lifecycle lc(LifecycleConfig{}, [](std::uint64_t upper) { return upper / 2; }, herald::Cursor{kCursor, "e-fuzz"});
+  Lifecycle lc(
+      LifecycleConfig{}, [](std::uint64_t upper) { return upper / 2; }, herald::Cursor{kCursor, "e-fuzz"});
   const SteadyTime t0{std::chrono::hours{1}};
   (void)lc.start(t0);
   (void)lc.token_ready(t0, std::string("tok"), std::nullopt, std::nullopt, {});
   (void)lc.connected(t0, 1);
   protocol::Decoder welcome_decoder;
-  (void)lc.frame(t0, 1, welcome_decoder.decode(R"({"type":"welcome","resume":{"status":"ok","head_id":5,"epoch":"e-fuzz"}})"));
+  (void)lc.frame(t0, 1,
+                 welcome_decoder.decode(R"({"type":"welcome","resume":{"status":"ok","head_id":5,"epoch":"e-fuzz"}})"));
   protocol::Decoder decoder;
   for (const auto& action : lc.frame(t0, 1, decoder.decode(frame))) {
     if (const auto* d = std::get_if<Deliver>(&action)) require(d->notification.id > kCursor);

@@ -105,7 +105,8 @@ int run(const std::filesystem::path& dir, std::string_view target, Entry entry) 
 
 int main(int argc, char** argv) {
   if (argc != 3) {
-    std::cerr << "usage: herald_fuzz_replay <corpus-root> <fuzz_decoder|fuzz_jwt_claims|fuzz_socks5_reply|fuzz_connect_response>\n";
+    std::cerr << "usage: herald_fuzz_replay <corpus-root> "
+                 "<fuzz_decoder|fuzz_jwt_claims|fuzz_socks5_reply|fuzz_connect_response>\n";
     return 2;
   }
   const std::string_view target = argv[2];

@@ -72,16 +72,22 @@ class CompressionMeasure : public InProcessServerTest {
     write_file(tmp.path() / "jwt", kTestJwtSecret);
     write_file(tmp.path() / "admin", kTestAdminKey);
     const auto log = tmp.path() / "server.log";
-    std::vector<std::string> argv{HERALD_SERVER_BINARY, "--listen", "127.0.0.1:0", "--jwt-secret-file",
-                                  (tmp.path() / "jwt").string(), "--admin-key-file", (tmp.path() / "admin").string(),
-                                  "--log-level", "warn"};
+    std::vector<std::string> argv{HERALD_SERVER_BINARY,
+                                  "--listen",
+                                  "127.0.0.1:0",
+                                  "--jwt-secret-file",
+                                  (tmp.path() / "jwt").string(),
+                                  "--admin-key-file",
+                                  (tmp.path() / "admin").string(),
+                                  "--log-level",
+                                  "warn"};
     if (server_deflate) argv.emplace_back("--permessage-deflate");
     DaemonProcess server(argv, log);
     std::smatch m;
     std::string out;
     const std::regex listening("listening on 127\\.0\\.0\\.1:([0-9]+)");
-    EXPECT_TRUE(eventually([&] { return std::regex_search(out = read_file(log), m, listening) || !server.running(); },
-                           10s));
+    EXPECT_TRUE(
+        eventually([&] { return std::regex_search(out = read_file(log), m, listening) || !server.running(); }, 10s));
     if (m.empty()) {
       ADD_FAILURE() << "herald-server did not start: " << out;
       return {};

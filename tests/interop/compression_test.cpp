@@ -77,9 +77,8 @@ TEST_F(CompressionTest, BothSidesOnCompressesTheStreamAndDeliversInOrder) {
   EXPECT_TRUE(DeliveredExactlyOnceInOrder(r.delivered, r.published));
   // Uncompressed, the wire carries every `data` plus the envelopes; compressed, alike
   // notifications shrink to a fraction (about 1/6 measured).
-  EXPECT_LT(r.wire_downstream, r.data_bytes / 2)
-      << "permessage-deflate was not negotiated: " << r.wire_downstream << " bytes on the wire for "
-      << r.data_bytes << " bytes of data";
+  EXPECT_LT(r.wire_downstream, r.data_bytes / 2) << "permessage-deflate was not negotiated: " << r.wire_downstream
+                                                 << " bytes on the wire for " << r.data_bytes << " bytes of data";
 }
 
 TEST_F(CompressionTest, ClientOnServerOffStaysUncompressed) {
@@ -149,7 +148,8 @@ TEST_F(CompressionTest, HeraldCliFlagOffersDeflate) {
   ASSERT_TRUE(eventually([&] { return !cli.running(); }, std::chrono::seconds{10})) << read_file(log);
   const std::string out = read_file(log);
   std::size_t lines = 0;
-  for (std::size_t at = out.find("\"order.shipped\""); at != std::string::npos; at = out.find("\"order.shipped\"", at + 1)) {
+  for (std::size_t at = out.find("\"order.shipped\""); at != std::string::npos;
+       at = out.find("\"order.shipped\"", at + 1)) {
     ++lines;
   }
   EXPECT_EQ(lines, static_cast<std::size_t>(kCount)) << out;

@@ -101,7 +101,9 @@ class ClientThroughTinyproxy : public ProxiedClient {
     ProxiedClient::TearDown();
   }
   /// The proxy carried a tunnel to the server under test (tinyproxy logs each CONNECT).
-  bool proxy_saw_connect() const { return proxy_->log().find("CONNECT 127.0.0.1:" + port_text(port_)) != std::string::npos; }
+  bool proxy_saw_connect() const {
+    return proxy_->log().find("CONNECT 127.0.0.1:" + port_text(port_)) != std::string::npos;
+  }
 
   std::unique_ptr<RunningProxy> proxy_;
 };

@@ -34,11 +34,13 @@ TEST_F(AdminApi, TokensAreIssued) {
   ASSERT_EQ(r.status, 200U) << r.body;
   const auto j = r.json();
   EXPECT_TRUE(j["token"].is_string());
-  const auto now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  const auto now =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
   EXPECT_NEAR(static_cast<double>(j["expires_at"].get<std::int64_t>()), static_cast<double>(now + 120), 5.0);
   EXPECT_EQ(r.header("Cache-Control"), "no-store");
   // The token opens a stream.
-  auto [client, res] = WsClient::connect(port_, {"/v1/stream", {{"Authorization", "Bearer " + j["token"].get<std::string>()}}});
+  auto [client, res] =
+      WsClient::connect(port_, {"/v1/stream", {{"Authorization", "Bearer " + j["token"].get<std::string>()}}});
   ASSERT_TRUE(client) << res.status;
   EXPECT_EQ(client->read_json()["user_id"], "u1");
 }
@@ -56,14 +58,13 @@ TEST_F(AdminApi, BadAdminKeyIs401) {
 
 TEST_F(AdminApi, BadBodiesAre400) {
   for (const char* body : {"", "not json", "[1]", R"({"data":{}})", R"({"topic":""})", R"({"topic":5})",
-                                 R"({"topic":"t","data":[1]})", R"({"topic":"t","data":"x"})",
-                                 R"({"topic":"has space"})"}) {
+                           R"({"topic":"t","data":[1]})", R"({"topic":"t","data":"x"})", R"({"topic":"has space"})"}) {
     const auto r = post("/v1/users/u1/notifications", body);
     EXPECT_EQ(r.status, 400U) << body;
     EXPECT_EQ(r.json()["error"], "bad_request") << body;
   }
   for (const char* body : {R"({})", R"({"user_id":""})", R"({"user_id":"a b"})", R"({"user_id":"u","ttl_s":"x"})",
-                                 R"({"user_id":"u","ttl_s":0})"}) {
+                           R"({"user_id":"u","ttl_s":0})"}) {
     EXPECT_EQ(post("/v1/tokens", body).status, 400U) << body;
   }
 }
@@ -72,7 +73,8 @@ TEST_F(AdminApi, DeepNestingIs400NotACrash) {
   const std::string deep = R"({"topic":"t","data":{"x":)" + std::string(200000, '[') + std::string(200000, ']') + "}}";
   // Over 64 KiB: refused by size first; a smaller deep document by the depth bound.
   EXPECT_EQ(post("/v1/users/u1/notifications", deep).status, 413U);
-  const std::string deep_small = R"({"topic":"t","data":{"x":)" + std::string(10000, '[') + std::string(10000, ']') + "}}";
+  const std::string deep_small =
+      R"({"topic":"t","data":{"x":)" + std::string(10000, '[') + std::string(10000, ']') + "}}";
   const auto r = post("/v1/users/u1/notifications", deep_small);
   EXPECT_EQ(r.status, 400U);
   EXPECT_EQ(r.json()["error"], "bad_request");

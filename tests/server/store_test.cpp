@@ -54,7 +54,8 @@ TEST(SqliteStore, ReopenReadsBackEverything) {
   std::vector<std::uint64_t> ids;
   {
     auto store = open_sqlite_store(db.path(), 100);
-    for (int i = 0; i < 3; ++i) ids.push_back(store->append("u1", "t", R"({"i":)" + std::to_string(i) + "}", 1000 + i).id);
+    for (int i = 0; i < 3; ++i)
+      ids.push_back(store->append("u1", "t", R"({"i":)" + std::to_string(i) + "}", 1000 + i).id);
     store->append("u2", "t", "{}", 5);
   }
   ASSERT_TRUE(ids[0] < ids[1] && ids[1] < ids[2]);
@@ -105,9 +106,7 @@ TEST(SqliteStore, RetentionLoweredAcrossRestartPrunesOnNextAppend) {
   EXPECT_EQ(store->state("u1").pruned_through, ids[4]);
 }
 
-TEST(SqliteStore, ZeroRetentionIsRefused) {
-  EXPECT_THROW(open_sqlite_store(":memory:", 0), std::invalid_argument);
-}
+TEST(SqliteStore, ZeroRetentionIsRefused) { EXPECT_THROW(open_sqlite_store(":memory:", 0), std::invalid_argument); }
 
 }  // namespace
 }  // namespace herald::server::detail

@@ -1,5 +1,7 @@
 // The WebSocket stream: welcome, replay after the cursor, caught_up, live, gaps,
 // auth-frame fallback, client protocol errors, shutdown and restart.
+#include <sys/resource.h>
+#include <unistd.h>
 #include <atomic>
 #include <cstdint>
 #include <filesystem>
@@ -7,8 +9,6 @@
 #include <regex>
 #include <set>
 #include <thread>
-#include <sys/resource.h>
-#include <unistd.h>
 
 #include "server_fixture.hpp"
 
@@ -81,8 +81,8 @@ TEST_F(Stream, WelcomeThenCaughtUpThenLive) {
   EXPECT_EQ(n["id"], id);
   EXPECT_EQ(n["topic"], "comment");
   EXPECT_EQ(n["data"], nlohmann::json({{"text", "hello"}}));
-  EXPECT_TRUE(std::regex_match(n["created_at"].get<std::string>(),
-                               std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z)")));
+  EXPECT_TRUE(
+      std::regex_match(n["created_at"].get<std::string>(), std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z)")));
   const auto next = publish("u1");
   EXPECT_EQ(c->read_json()["id"], next);
   c->close();
@@ -239,7 +239,7 @@ TEST_F(Stream, ClientProtocolErrors) {
   {
     auto c = open("u1");
     c->read_json();
-    c->read_json();  // caught_up
+    c->read_json();                                     // caught_up
     c->send_text(R"({"type":"something_new","x":1})");  // ignored
     const auto id = publish("u1");
     EXPECT_EQ(c->read_json()["id"], id);

@@ -88,7 +88,8 @@ HttpResult http_request(std::uint16_t port, const std::string& method, const std
     req.prepare_payload();
   }
   auto ec = run_bounded(
-      ioc, kTestTimeout, [&](auto done) { http::async_write(stream, req, [done](beast::error_code e, std::size_t) { done(e); }); },
+      ioc, kTestTimeout,
+      [&](auto done) { http::async_write(stream, req, [done](beast::error_code e, std::size_t) { done(e); }); },
       [&] { stream.close(); });
   // A server may answer (e.g. 413) before it read the whole body; read the answer anyway.
   beast::flat_buffer buffer;
@@ -152,7 +153,8 @@ std::pair<std::unique_ptr<WsClient>, HttpResult> WsClient::connect(std::uint16_t
 nlohmann::json WsClient::read_json(std::chrono::milliseconds timeout) {
   auto& s = *state_;
   const auto ec = run_bounded(
-      s.ioc, timeout, [&](auto done) { s.ws.async_read(s.buffer, [done](beast::error_code e, std::size_t) { done(e); }); },
+      s.ioc, timeout,
+      [&](auto done) { s.ws.async_read(s.buffer, [done](beast::error_code e, std::size_t) { done(e); }); },
       [&] { beast::get_lowest_layer(s.ws).close(); });
   if (ec) {
     throw std::runtime_error("test client: read failed: " + ec.message() + " (close code " +
@@ -168,7 +170,9 @@ void WsClient::send_raw(const std::string& bytes) {
   auto& tcp_layer = beast::get_lowest_layer(s.ws);
   const auto ec = run_bounded(
       s.ioc, kTestTimeout,
-      [&](auto done) { asio::async_write(tcp_layer, asio::buffer(bytes), [done](beast::error_code e, std::size_t) { done(e); }); },
+      [&](auto done) {
+        asio::async_write(tcp_layer, asio::buffer(bytes), [done](beast::error_code e, std::size_t) { done(e); });
+      },
       [&] { tcp_layer.close(); });
   if (ec) throw std::runtime_error("test client: raw write failed: " + ec.message());
 }
@@ -200,7 +204,8 @@ std::uint16_t WsClient::read_raw_until_close_frame(std::chrono::milliseconds tim
       }
       in.erase(0, head + len);
     }
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) throw std::runtime_error("test client: no close frame within the timeout");
     std::size_t got = 0;
     const auto ec = run_bounded(
@@ -221,10 +226,12 @@ CloseInfo WsClient::read_until_close(std::chrono::milliseconds timeout) {
   auto& s = *state_;
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   for (int i = 0; i < 1'000'000; ++i) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) break;
     const auto ec = run_bounded(
-        s.ioc, left, [&](auto done) { s.ws.async_read(s.buffer, [done](beast::error_code e, std::size_t) { done(e); }); },
+        s.ioc, left,
+        [&](auto done) { s.ws.async_read(s.buffer, [done](beast::error_code e, std::size_t) { done(e); }); },
         [&] { beast::get_lowest_layer(s.ws).close(); });
     s.buffer.consume(s.buffer.size());
     if (ec) return CloseInfo{s.ws.reason().code, std::string(s.ws.reason().reason.data(), s.ws.reason().reason.size())};

@@ -38,8 +38,8 @@ class WsClient {
  public:
   struct Options {
     std::string target = "/v1/stream";
-    Headers headers;                          ///< e.g. Authorization, Herald-Last-Seen-Id
-    std::string subprotocols = "herald.v1";   ///< Sec-WebSocket-Protocol ("" = none)
+    Headers headers;                         ///< e.g. Authorization, Herald-Last-Seen-Id
+    std::string subprotocols = "herald.v1";  ///< Sec-WebSocket-Protocol ("" = none)
   };
 
   /// Upgrades, or returns the refusal as an HttpResult (status != 101).

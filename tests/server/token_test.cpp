@@ -70,10 +70,10 @@ TEST(TokenService, AlgorithmIsPinned) {
 
 TEST(TokenService, GarbageAndOversizeAreInvalid) {
   const auto svc = service();
-  for (const std::string& bad : {std::string(), std::string("garbage"), std::string("a.b.c"), std::string("..."),
-                                b64url(R"({"alg":5})") + "." + b64url("{}") + ".x",
-                                b64url(R"({"alg":"HS256"})") + "." + b64url("[1,2]") + ".x",
-                                std::string(TokenService::kMaxTokenBytes + 1, 'a')}) {
+  for (const std::string& bad :
+       {std::string(), std::string("garbage"), std::string("a.b.c"), std::string("..."),
+        b64url(R"({"alg":5})") + "." + b64url("{}") + ".x", b64url(R"({"alg":"HS256"})") + "." + b64url("[1,2]") + ".x",
+        std::string(TokenService::kMaxTokenBytes + 1, 'a')}) {
     EXPECT_EQ(std::get<TokenError>(svc.verify(bad)), TokenError::invalid) << bad.substr(0, 40);
   }
   // A valid token padded beyond the cap is refused before parsing.

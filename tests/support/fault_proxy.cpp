@@ -66,8 +66,7 @@ class Session;
 
 /// One direction of a session.
 struct Pump {
-  Pump(asio::io_context& io, tcp::socket& f, tcp::socket& t, bool down)
-      : from(f), to(t), timer(io), downstream(down) {}
+  Pump(asio::io_context& io, tcp::socket& f, tcp::socket& t, bool down) : from(f), to(t), timer(io), downstream(down) {}
   tcp::socket& from;
   tcp::socket& to;
   asio::steady_timer timer;
@@ -75,8 +74,8 @@ struct Pump {
   std::array<char, kBufferBytes> buf{};
   std::size_t len = 0;
   std::size_t off = 0;
-  bool delayed = false;       // latency already applied to the chunk in buf
-  bool eof = false;           // `from` sent FIN and everything was forwarded
+  bool delayed = false;  // latency already applied to the chunk in buf
+  bool eof = false;      // `from` sent FIN and everything was forwarded
   std::uint64_t generation = ~std::uint64_t{0};
   std::uint64_t cut_remaining = 0;
 };
@@ -92,22 +91,21 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void start(std::uint16_t upstream_port) {
     auto self = shared_from_this();
-    server_.async_connect(tcp::endpoint(asio::ip::address_v4::loopback(), upstream_port),
-                          [self](const error_code& ec) {
-                            if (self->closed_) return;
-                            if (ec) {
-                              self->shared_->update([](FaultProxyCounters& c) { ++c.connections_refused; });
-                              self->close();
-                              return;
-                            }
-                            error_code ignore;
-                            self->client_.set_option(tcp::no_delay(true), ignore);
-                            self->server_.set_option(tcp::no_delay(true), ignore);
-                            self->connected_ = true;
-                            self->shared_->update([](FaultProxyCounters& c) { ++c.open_connections; });
-                            self->forward(self->up_);
-                            self->forward(self->down_);
-                          });
+    server_.async_connect(tcp::endpoint(asio::ip::address_v4::loopback(), upstream_port), [self](const error_code& ec) {
+      if (self->closed_) return;
+      if (ec) {
+        self->shared_->update([](FaultProxyCounters& c) { ++c.connections_refused; });
+        self->close();
+        return;
+      }
+      error_code ignore;
+      self->client_.set_option(tcp::no_delay(true), ignore);
+      self->server_.set_option(tcp::no_delay(true), ignore);
+      self->connected_ = true;
+      self->shared_->update([](FaultProxyCounters& c) { ++c.open_connections; });
+      self->forward(self->up_);
+      self->forward(self->down_);
+    });
   }
 
   /// A fault was switched: wake paused pumps, act on reset/refuse.

@@ -45,9 +45,9 @@ namespace herald::test {
 struct Fault {
   enum class Kind { none, reset_peer, blackhole, latency, cut_after, slicer, bandwidth, refuse };
   Kind kind = Kind::none;
-  std::chrono::milliseconds delay{0};   ///< latency: added to every chunk
-  std::uint64_t bytes = 0;              ///< cut_after: server -> client bytes before the cut
-  std::uint64_t bytes_per_second = 0;   ///< bandwidth: per direction and connection (>= 1)
+  std::chrono::milliseconds delay{0};  ///< latency: added to every chunk
+  std::uint64_t bytes = 0;             ///< cut_after: server -> client bytes before the cut
+  std::uint64_t bytes_per_second = 0;  ///< bandwidth: per direction and connection (>= 1)
 
   static Fault none() { return {}; }
   static Fault reset_peer() { return {Kind::reset_peer, {}, 0, 0}; }

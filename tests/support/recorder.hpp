@@ -20,7 +20,8 @@ namespace herald::test {
 /// For state that raises no event (a server's connection count, a metric): polls
 /// `pred` every millisecond until it holds or `timeout` passes. Prefer Recorder::wait
 /// wherever a callback announces the change.
-inline bool eventually(const std::function<bool()>& pred, std::chrono::milliseconds timeout = std::chrono::seconds{15}) {
+inline bool eventually(const std::function<bool()>& pred,
+                       std::chrono::milliseconds timeout = std::chrono::seconds{15}) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (!pred()) {
     if (std::chrono::steady_clock::now() >= deadline) return false;
@@ -44,7 +45,8 @@ struct Recording {
     return out;
   }
   std::size_t count_state(State s) const {
-    return static_cast<std::size_t>(std::count_if(states.begin(), states.end(), [s](const StateEvent& e) { return e.state == s; }));
+    return static_cast<std::size_t>(
+        std::count_if(states.begin(), states.end(), [s](const StateEvent& e) { return e.state == s; }));
   }
   /// The longest time between two consecutive notifications handed over.
   std::chrono::steady_clock::duration longest_pause() const {
@@ -100,7 +102,8 @@ class Recorder {
     std::unique_lock l(m_);
     return cv_.wait_for(l, timeout, pred);
   }
-  bool wait(const std::function<bool(const Recording&)>& pred, std::chrono::milliseconds timeout = std::chrono::seconds{15}) {
+  bool wait(const std::function<bool(const Recording&)>& pred,
+            std::chrono::milliseconds timeout = std::chrono::seconds{15}) {
     return wait([&] { return pred(seen_); }, timeout);
   }
   bool wait_ids(std::size_t n, std::chrono::milliseconds timeout = std::chrono::seconds{15}) {
@@ -116,7 +119,8 @@ class Recorder {
   std::optional<StateEvent> wait_reason(std::error_code reason) {
     std::optional<StateEvent> found;
     wait([&](const Recording& r) {
-      const auto it = std::find_if(r.states.begin(), r.states.end(), [&](const StateEvent& e) { return e.reason == reason; });
+      const auto it =
+          std::find_if(r.states.begin(), r.states.end(), [&](const StateEvent& e) { return e.reason == reason; });
       if (it != r.states.end()) found = *it;
       return found.has_value();
     });

@@ -21,8 +21,8 @@ inline ::testing::AssertionResult DeliveredExactlyOnceInOrder(const std::vector<
                                                               bool allow_unacknowledged = false) {
   for (std::size_t i = 1; i < delivered.size(); ++i) {
     if (delivered[i] <= delivered[i - 1]) {
-      return ::testing::AssertionFailure() << "delivered id " << delivered[i] << " at position " << i
-                                           << " follows " << delivered[i - 1] << " (duplicate or reordered)";
+      return ::testing::AssertionFailure() << "delivered id " << delivered[i] << " at position " << i << " follows "
+                                           << delivered[i - 1] << " (duplicate or reordered)";
     }
   }
   const std::set<std::uint64_t> got(delivered.begin(), delivered.end());

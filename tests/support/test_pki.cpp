@@ -77,8 +77,8 @@ Cert make_cert(const Spec& spec, EVP_PKEY* key, X509* issuer, EVP_PKEY* issuer_k
   check(X509_set_pubkey(cert.get(), key), "X509_set_pubkey");
   X509_NAME* name = X509_get_subject_name(cert.get());
   const auto* cn = reinterpret_cast<const unsigned char*>(spec.common_name.c_str());
-  check(X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC, reinterpret_cast<const unsigned char*>("Herald tests"),
-                                   -1, -1, 0),
+  check(X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC, reinterpret_cast<const unsigned char*>("Herald tests"), -1,
+                                   -1, 0),
         "O");
   check(X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, cn, -1, -1, 0), "CN");
   X509* signer = issuer != nullptr ? issuer : cert.get();
@@ -159,8 +159,8 @@ TestPki::TestPki(const std::filesystem::path& dir) {
 
   const auto issue = [&](const std::string& name, const Spec& spec, bool self_signed) {
     const Key key = new_key();
-    const Cert cert = self_signed ? make_cert(spec, key.get(), nullptr, nullptr)
-                                  : make_cert(spec, key.get(), ca.get(), ca_key.get());
+    const Cert cert =
+        self_signed ? make_cert(spec, key.get(), nullptr, nullptr) : make_cert(spec, key.get(), ca.get(), ca_key.get());
     return save(dir, name, cert.get(), key.get());
   };
   Spec server{"localhost", local_names};

@@ -116,7 +116,7 @@ TEST_F(TlsHandshakeTest, ReconnectAfterAResetResumesTheTlsSession) {
   client.start();
   ASSERT_TRUE(rec.wait_state(State::connected));
   server_->publish("u1", "comment", R"({"n":1})");
-  ASSERT_TRUE(rec.wait_ids(1));  // the session ticket has arrived by now
+  ASSERT_TRUE(rec.wait_ids(1));          // the session ticket has arrived by now
   proxy.set_fault(Fault::reset_peer());  // no close_notify: an unclean end
   ASSERT_TRUE(rec.wait_state(State::connected, 2));
   EXPECT_EQ(client.metrics().tls_sessions_resumed, 1u) << "the reconnect after a reset did a full handshake";
@@ -212,7 +212,7 @@ TEST_F(TlsHandshakeTest, TlsStateOutlivesTheClientWhileItsConnectionCloses) {
     client.start();
     ASSERT_TRUE(rec.wait_state(State::connected));
     proxy.set_fault(Fault::blackhole());  // the close frame never gets an answer
-  }  // ~Client: stop() sends close(1000) and returns; the session waits up to 2 s
+  }                                       // ~Client: stop() sends close(1000) and returns; the session waits up to 2 s
   EXPECT_FALSE(alive.expired()) << "the TLS state died with the client while its session still runs";
   // Once the session has given up its close, the state is released.
   EXPECT_TRUE(eventually([&] { return alive.expired(); }, 10s)) << "the TLS state leaked";

@@ -18,8 +18,7 @@ using detail::Reaction;
 using detail::refusal_reaction;
 using detail::TokenFate;
 
-void expect_close(std::optional<std::uint16_t> code, Reaction reaction, errc error,
-                  TokenFate token = TokenFate::keep) {
+void expect_close(std::optional<std::uint16_t> code, Reaction reaction, errc error, TokenFate token = TokenFate::keep) {
   const auto r = close_reaction(code);
   const auto name = code ? std::to_string(*code) : std::string("no close frame");
   EXPECT_EQ(r.reaction, reaction) << name;
@@ -28,20 +27,20 @@ void expect_close(std::optional<std::uint16_t> code, Reaction reaction, errc err
 }
 
 TEST(CloseReactionsTest, EveryDocumentedCloseCode) {
-  expect_close(1000, Reaction::backoff, errc::closed_by_server);  // normal
+  expect_close(1000, Reaction::backoff, errc::closed_by_server);              // normal
   expect_close(1001, Reaction::within_drain_window, errc::closed_by_server);  // drain window, else backoff
-  expect_close(1009, Reaction::backoff, errc::closed_by_server);  // message too big: report, backoff
+  expect_close(1009, Reaction::backoff, errc::closed_by_server);              // message too big: report, backoff
   // token expired on a live connection: fresh token, reconnect at once
   expect_close(4001, Reaction::reconnect_at_once, errc::token_expired, TokenFate::discard_unless_newer);
-  expect_close(4003, Reaction::stop, errc::auth_failed);  // permanent: stop, report auth_failed
+  expect_close(4003, Reaction::stop, errc::auth_failed);            // permanent: stop, report auth_failed
   expect_close(4004, Reaction::backoff, errc::protocol_violation);  // protocol error: report, backoff
-  expect_close(4008, Reaction::backoff, errc::closed_by_server);  // slow consumer: backoff
+  expect_close(4008, Reaction::backoff, errc::closed_by_server);    // slow consumer: backoff
   expect_close(4401, Reaction::backoff, errc::protocol_violation);  // as 4004
 }
 
 TEST(CloseReactionsTest, NoCloseFrameAndUnknownCodesBackOff) {
   expect_close(std::nullopt, Reaction::backoff, errc::connection_lost);  // reset, EOF
-  expect_close(1011, Reaction::backoff, errc::closed_by_server);  // e.g. the revocation lookup failed
+  expect_close(1011, Reaction::backoff, errc::closed_by_server);         // e.g. the revocation lookup failed
   expect_close(4999, Reaction::backoff, errc::closed_by_server);
 }
 

@@ -47,10 +47,10 @@ std::string nested(std::size_t depth, std::string_view open, std::string_view le
 // ---- welcome -----------------------------------------------------------------------
 
 TEST(DecodeWelcome, AllFields) {
-  const auto w = decode_as<Welcome>(
-      R"({"type":"welcome","session_id":"s-abc","user_id":"u1","protocol":1,"heartbeat_s":20,)"
-      R"("token_expires_at":1767225600,"features":["reauth","drain"],)"
-      R"("resume":{"status":"ok","from_id":41,"head_id":57}})");
+  const auto w =
+      decode_as<Welcome>(R"({"type":"welcome","session_id":"s-abc","user_id":"u1","protocol":1,"heartbeat_s":20,)"
+                         R"("token_expires_at":1767225600,"features":["reauth","drain"],)"
+                         R"("resume":{"status":"ok","from_id":41,"head_id":57}})");
   EXPECT_EQ(w.session_id, "s-abc");
   EXPECT_EQ(w.user_id, "u1");
   EXPECT_EQ(w.heartbeat_s, 20u);
@@ -63,7 +63,8 @@ TEST(DecodeWelcome, AllFields) {
 
 TEST(DecodeWelcome, EveryResumeStatus) {
   EXPECT_EQ(decode_as<Welcome>(R"({"type":"welcome","resume":{"status":"ok"}})").resume, ResumeStatus::ok);
-  EXPECT_EQ(decode_as<Welcome>(R"({"type":"welcome","resume":{"status":"gap","from_id":9}})").resume, ResumeStatus::gap);
+  EXPECT_EQ(decode_as<Welcome>(R"({"type":"welcome","resume":{"status":"gap","from_id":9}})").resume,
+            ResumeStatus::gap);
   EXPECT_EQ(decode_as<Welcome>(R"({"type":"welcome","resume":{"status":"fresh"}})").resume, ResumeStatus::fresh);
 }
 
@@ -90,27 +91,28 @@ TEST(DecodeWelcome, NullOptionalsAndUnknownMembersAndNonStringFeaturesAreIgnored
 }
 
 TEST(DecodeWelcome, IllTypedMembersAreBadField) {
-  for (const char* frame : {
-           R"({"type":"welcome","session_id":5})",
-           R"({"type":"welcome","user_id":["u"]})",
-           R"({"type":"welcome","heartbeat_s":0})",
-           R"({"type":"welcome","heartbeat_s":3601})",
-           R"({"type":"welcome","heartbeat_s":"25"})",
-           R"({"type":"welcome","heartbeat_s":-1})",
-           R"({"type":"welcome","heartbeat_s":2.5})",
-           R"({"type":"welcome","token_expires_at":"soon"})",
-           R"({"type":"welcome","features":"reauth"})",
-           R"({"type":"welcome","resume":{"status":"maybe"}})",
-           R"({"type":"welcome","resume":{"from_id":3}})",
-           R"({"type":"welcome","resume":{"status":"ok","from_id":-3}})",
-           R"({"type":"welcome","resume":{"status":"ok","head_id":"57"}})",
-           R"({"type":"welcome","resume":{"status":"gap","missed":-1}})",
-           R"({"type":"welcome","resume":{"status":"ok","epoch":7}})",
-           R"({"type":"welcome","resume":{"status":"ok","epoch":"has space"}})",
-           R"({"type":"welcome","resume":{"status":"ok","epoch":"e-1\n2"}})",
-           R"({"type":"welcome","resume":{"status":"ok","epoch":"ü"}})",
-           R"({"type":"welcome","resume":{"status":"ok","epoch":"eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee"}})",
-       }) {
+  for (
+      const char* frame : {
+          R"({"type":"welcome","session_id":5})",
+          R"({"type":"welcome","user_id":["u"]})",
+          R"({"type":"welcome","heartbeat_s":0})",
+          R"({"type":"welcome","heartbeat_s":3601})",
+          R"({"type":"welcome","heartbeat_s":"25"})",
+          R"({"type":"welcome","heartbeat_s":-1})",
+          R"({"type":"welcome","heartbeat_s":2.5})",
+          R"({"type":"welcome","token_expires_at":"soon"})",
+          R"({"type":"welcome","features":"reauth"})",
+          R"({"type":"welcome","resume":{"status":"maybe"}})",
+          R"({"type":"welcome","resume":{"from_id":3}})",
+          R"({"type":"welcome","resume":{"status":"ok","from_id":-3}})",
+          R"({"type":"welcome","resume":{"status":"ok","head_id":"57"}})",
+          R"({"type":"welcome","resume":{"status":"gap","missed":-1}})",
+          R"({"type":"welcome","resume":{"status":"ok","epoch":7}})",
+          R"({"type":"welcome","resume":{"status":"ok","epoch":"has space"}})",
+          R"({"type":"welcome","resume":{"status":"ok","epoch":"e-1\n2"}})",
+          R"({"type":"welcome","resume":{"status":"ok","epoch":"ü"}})",
+          R"({"type":"welcome","resume":{"status":"ok","epoch":"eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee"}})",
+      }) {
     EXPECT_EQ(error_of(frame), DecodeError::bad_field) << frame;
   }
 }
@@ -269,12 +271,28 @@ TEST(DecodeOtherTypes, UnknownTypeIsUnknownForForwardCompatibility) {
 TEST(DecodeMalformed, NotJson) {
   using namespace std::string_literals;
   for (const std::string& frame : {
-           ""s, " "s, "\n\t "s, "hello"s, "{"s, "}"s, R"({"type":"notification","id":1)"s,
-           R"({"type":"notification","id":1,"data":{"a":[1,2)"s, R"({"type":)"s, R"({"type" "x"})"s,
-           R"({'type':'x'})"s, R"({"type":"x",})"s, R"({"type":"x"} trailing)"s, R"({}{})"s,
-           "{\"type\":\"x\0\"}"s, "\0"s, R"({"type":"x","n":01})"s, R"({"type":"x","n":NaN})"s,
-           R"({"type":"x","s":"unterminated})"s, "{\"type\":\"x\",\"s\":\"raw\ncontrol\"}"s,
-           R"({"type":"x","s":"\q"})"s, R"({"type":"x","s":"\u12"})"s,
+           ""s,
+           " "s,
+           "\n\t "s,
+           "hello"s,
+           "{"s,
+           "}"s,
+           R"({"type":"notification","id":1)"s,
+           R"({"type":"notification","id":1,"data":{"a":[1,2)"s,
+           R"({"type":)"s,
+           R"({"type" "x"})"s,
+           R"({'type':'x'})"s,
+           R"({"type":"x",})"s,
+           R"({"type":"x"} trailing)"s,
+           R"({}{})"s,
+           "{\"type\":\"x\0\"}"s,
+           "\0"s,
+           R"({"type":"x","n":01})"s,
+           R"({"type":"x","n":NaN})"s,
+           R"({"type":"x","s":"unterminated})"s,
+           "{\"type\":\"x\",\"s\":\"raw\ncontrol\"}"s,
+           R"({"type":"x","s":"\q"})"s,
+           R"({"type":"x","s":"\u12"})"s,
        }) {
     EXPECT_EQ(error_of(frame), DecodeError::not_json) << testing::PrintToString(frame);
   }
@@ -283,12 +301,12 @@ TEST(DecodeMalformed, NotJson) {
 TEST(DecodeMalformed, InvalidUtf8IsNotJson) {
   using namespace std::string_literals;
   for (const std::string& frame : {
-           "{\"type\":\"x\xff\"}"s,                      // 0xFF never appears in UTF-8
-           "{\"type\":\"x\xc3\"}"s,                      // truncated 2-byte sequence
-           "{\"type\":\"\xc0\xaf\"}"s,                   // overlong encoding of '/'
-           "{\"type\":\"\xed\xa0\x80\"}"s,               // UTF-16 surrogate encoded in UTF-8
+           "{\"type\":\"x\xff\"}"s,         // 0xFF never appears in UTF-8
+           "{\"type\":\"x\xc3\"}"s,         // truncated 2-byte sequence
+           "{\"type\":\"\xc0\xaf\"}"s,      // overlong encoding of '/'
+           "{\"type\":\"\xed\xa0\x80\"}"s,  // UTF-16 surrogate encoded in UTF-8
            "{\"type\":\"notification\",\"id\":1,\"data\":{\"k\":\"\xf4\x90\x80\x80\"}}"s,  // > U+10FFFF
-           "{\"t\xe2\x82\":1}"s,                          // truncated 3-byte sequence in a key
+           "{\"t\xe2\x82\":1}"s,  // truncated 3-byte sequence in a key
        }) {
     EXPECT_EQ(error_of(frame), DecodeError::not_json) << testing::PrintToString(frame);
   }
@@ -301,8 +319,9 @@ TEST(DecodeMalformed, NonObjectRootsAreNotObject) {
 }
 
 TEST(DecodeMalformed, MissingOrNonStringTypeIsMissingType) {
-  for (const char* frame : {"{}", R"({"Type":"welcome"})", R"({"type":null})", R"({"type":1})", R"({"type":["welcome"]})",
-                            R"({"type":{"name":"welcome"}})", R"({"kind":"notification","id":1})"}) {
+  for (const char* frame :
+       {"{}", R"({"Type":"welcome"})", R"({"type":null})", R"({"type":1})", R"({"type":["welcome"]})",
+        R"({"type":{"name":"welcome"}})", R"({"kind":"notification","id":1})"}) {
     EXPECT_EQ(error_of(frame), DecodeError::missing_type) << frame;
   }
 }

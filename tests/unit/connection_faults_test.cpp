@@ -43,10 +43,11 @@ class MemoryLayers final : public StreamLayers {
   }
   template <class Handler>
   auto noting_injection(Handler done) {
-    return asio_support::on_executor(get_executor(), [this, d = std::move(done)](beast::error_code ec, auto... n) mutable {
-      note(ec);
-      std::move(d)(ec, n...);
-    });
+    return asio_support::on_executor(get_executor(),
+                                     [this, d = std::move(done)](beast::error_code ec, auto... n) mutable {
+                                       note(ec);
+                                       std::move(d)(ec, n...);
+                                     });
   }
 
  public:
@@ -148,13 +149,13 @@ struct Outcome {
   bool opened = false;
   std::size_t frames = 0;
   std::optional<errc> connect_failed;
-  bool closed = false;       // the connection reported its end (event::Closed)
-  bool we_closed = false;    // the client side called close() (after the second frame)
+  bool closed = false;     // the connection reported its end (event::Closed)
+  bool we_closed = false;  // the client side called close() (after the second frame)
   std::size_t events_after_close = 0;
-  bool ran_dry = false;      // io_context::run() returned on its own
-  bool freed = false;        // the connection object is gone afterwards
-  bool injected = false;     // the fail_count's failure happened (else: a clean run)
-  bool stopped_early = false;  // close() was called as operation #close_at started
+  bool ran_dry = false;                // io_context::run() returned on its own
+  bool freed = false;                  // the connection object is gone afterwards
+  bool injected = false;               // the fail_count's failure happened (else: a clean run)
+  bool stopped_early = false;          // close() was called as operation #close_at started
   std::size_t started_after_stop = 0;  // attempt steps started after a close() before open
 };
 
@@ -199,7 +200,8 @@ Outcome run_once(std::size_t n, std::size_t close_at = kNever) {
   ProxyRoute proxy;
   proxy.endpoint.host = "127.0.0.1";
   proxy.endpoint.port = 3128;
-  auto owner = WsConnection::create_on(std::move(layers), io.get_executor(), nullptr, proxy, std::move(events), settings);
+  auto owner =
+      WsConnection::create_on(std::move(layers), io.get_executor(), nullptr, proxy, std::move(events), settings);
   conn = owner.get();
   std::weak_ptr<WsConnection> watch = owner;
   std::size_t operations = 0;

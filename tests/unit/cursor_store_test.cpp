@@ -165,7 +165,7 @@ TEST_F(FileCursorStoreTest, AFileWrittenBeforeEpochsReadsWithAnUnknownEpoch) {
 
 TEST_F(FileCursorStoreTest, AnInvalidEpochOrAnOversizedFileThrowsRuntimeError) {
   for (const std::string& content : {std::string("5\nbad epoch\n"), std::string("5\ne-1\nthird line"),
-                                    "5\n" + std::string(65, 'e'), "5\n" + std::string(400, '\n') + "e-1"}) {
+                                     "5\n" + std::string(65, 'e'), "5\n" + std::string(400, '\n') + "e-1"}) {
     write_file(content);
     EXPECT_THROW(FileCursorStore(path_).load(), std::runtime_error) << testing::PrintToString(content);
   }
@@ -177,8 +177,8 @@ TEST_F(FileCursorStoreTest, TrailingWhitespaceIsTolerated) {
 }
 
 TEST_F(FileCursorStoreTest, CorruptFileThrowsRuntimeError) {
-  for (const std::string content : {"", "\n", "garbage", "12abc", "-1", "+5", "0x10", "1.5", " 12",
-                                    "99999999999999999999999"}) {
+  for (const std::string content :
+       {"", "\n", "garbage", "12abc", "-1", "+5", "0x10", "1.5", " 12", "99999999999999999999999"}) {
     write_file(content);
     FileCursorStore store(path_);
     EXPECT_THROW(store.load(), std::runtime_error) << testing::PrintToString(content);

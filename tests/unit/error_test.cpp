@@ -10,10 +10,10 @@
 namespace herald {
 namespace {
 
-constexpr errc kTransient[] = {errc::connect_failed,     errc::handshake_failed, errc::connection_lost,
-                               errc::closed_by_server,   errc::protocol_violation, errc::liveness_timeout,
-                               errc::token_expired,      errc::token_fetch_failed, errc::tls_untrusted,
-                               errc::tls_expired,        errc::tls_host_mismatch,  errc::tls_pin_mismatch,
+constexpr errc kTransient[] = {errc::connect_failed,   errc::handshake_failed,   errc::connection_lost,
+                               errc::closed_by_server, errc::protocol_violation, errc::liveness_timeout,
+                               errc::token_expired,    errc::token_fetch_failed, errc::tls_untrusted,
+                               errc::tls_expired,      errc::tls_host_mismatch,  errc::tls_pin_mismatch,
                                errc::tls_protocol};
 constexpr errc kPermanent[] = {errc::auth_failed, errc::bad_request, errc::invalid_url, errc::retries_exhausted,
                                errc::tls_client_cert_required};

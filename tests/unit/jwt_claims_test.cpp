@@ -65,12 +65,12 @@ TEST(JwtClaims, UnreadableTokensAreEmpty) {
            std::string(),
            std::string("garbage"),
            std::string("...."),
-           "e30." + payload,                                     // two segments
+           "e30." + payload,                                                  // two segments
            "e30." + payload.substr(0, 5) + "*" + payload.substr(5) + ".sig",  // '*' is not base64url
-           "e30." + std::string("Zm9v+/") + ".sig",              // standard alphabet, not url
+           "e30." + std::string("Zm9v+/") + ".sig",                           // standard alphabet, not url
            "e30." + b64url("not json at all") + ".sig",
-           "e30." + b64url(R"(["exp",1767229200])") + ".sig",  // JSON, not an object
-           "e30." + b64url(R"({"exp":1767229200)") + ".sig",   // truncated JSON
+           "e30." + b64url(R"(["exp",1767229200])") + ".sig",       // JSON, not an object
+           "e30." + b64url(R"({"exp":1767229200)") + ".sig",        // truncated JSON
            "e30." + b64url("{\"exp\":1,\"s\":\"\xff\"}") + ".sig",  // invalid UTF-8
            "e30." + b64url(std::string(100, '[')) + ".sig",
        }) {

@@ -217,7 +217,8 @@ TEST_F(LifecycleTest, FrameBeforeWelcomeClosesWith4004AndReconnects) {
   h.token();
   h.connected();
   const auto acts = h.frame(notification_json(1));
-  EXPECT_THAT(names(acts), ElementsAre("Close#1/4004", "Cancel(liveness)", "Cancel(handover)", "Arm(reconnect)", "State(reconnecting)"));
+  EXPECT_THAT(names(acts), ElementsAre("Close#1/4004", "Cancel(liveness)", "Cancel(handover)", "Arm(reconnect)",
+                                       "State(reconnecting)"));
   EXPECT_EQ(count<detail::Deliver>(acts), 0u);
   EXPECT_EQ(last_state(acts)->reason, errc::protocol_violation);
   EXPECT_EQ(h.lifecycle().cursor(), std::nullopt) << "nothing was handed to the application";
@@ -226,7 +227,8 @@ TEST_F(LifecycleTest, FrameBeforeWelcomeClosesWith4004AndReconnects) {
 TEST_F(LifecycleTest, MalformedFrameClosesWith4004AndReconnectsWithBackoff) {
   h.bring_up();
   const auto acts = h.frame(R"({"type":"notification","id":"42"})");
-  EXPECT_THAT(names(acts), ElementsAre("Close#1/4004", "Cancel(liveness)", "Cancel(handover)", "Arm(reconnect)", "State(reconnecting)"));
+  EXPECT_THAT(names(acts), ElementsAre("Close#1/4004", "Cancel(liveness)", "Cancel(handover)", "Arm(reconnect)",
+                                       "State(reconnecting)"));
   const auto state = last_state(acts);
   EXPECT_EQ(state->reason, errc::protocol_violation);
   EXPECT_THAT(state->detail, HasSubstr("notification.id"));
@@ -248,7 +250,8 @@ TEST_F(LifecycleTest, SilenceForTwoHeartbeatsPlusSlackAbortsAndReconnects) {
   h.bring_up();  // heartbeat 25 s: limit 55 s
   h.clock.advance(55s);
   const auto acts = h.timer(TimerKind::liveness);
-  EXPECT_THAT(names(acts), ElementsAre("Abort#1", "Cancel(liveness)", "Cancel(handover)", "Arm(reconnect)", "State(reconnecting)"));
+  EXPECT_THAT(names(acts),
+              ElementsAre("Abort#1", "Cancel(liveness)", "Cancel(handover)", "Arm(reconnect)", "State(reconnecting)"));
   EXPECT_TRUE(find<detail::CloseConnection>(acts)->abort);
   EXPECT_EQ(last_state(acts)->reason, errc::liveness_timeout);
 }
@@ -339,8 +342,9 @@ TEST_F(LifecycleTest, TimersOutsideTheirPhaseAreIgnored) {
 TEST_F(LifecycleTest, StopClosesTheConnectionAndReportsStopped) {
   h.bring_up();
   const auto acts = h.stop();
-  EXPECT_THAT(names(acts), ElementsAre("Close#1/1000", "Cancel(reconnect)", "Cancel(token_timeout)", "Cancel(liveness)", "Cancel(handover)",
-                                       "Cancel(refresh)", "Cancel(reauth)", "Cancel(handover_timeout)", "State(stopped)"));
+  EXPECT_THAT(names(acts), ElementsAre("Close#1/1000", "Cancel(reconnect)", "Cancel(token_timeout)", "Cancel(liveness)",
+                                       "Cancel(handover)", "Cancel(refresh)", "Cancel(reauth)",
+                                       "Cancel(handover_timeout)", "State(stopped)"));
   EXPECT_FALSE(last_state(acts)->reason) << "stop() is not an error";
   EXPECT_EQ(h.lifecycle().state(), State::stopped);
 }
@@ -353,8 +357,9 @@ TEST_F(LifecycleTest, StopWhileFetchingATokenHasNoConnectionToClose) {
 }
 
 TEST_F(LifecycleTest, StopBeforeStartStopsForGood) {
-  EXPECT_THAT(names(h.stop()), ElementsAre("Cancel(reconnect)", "Cancel(token_timeout)", "Cancel(liveness)", "Cancel(handover)",
-                                           "Cancel(refresh)", "Cancel(reauth)", "Cancel(handover_timeout)", "State(stopped)"));
+  EXPECT_THAT(names(h.stop()),
+              ElementsAre("Cancel(reconnect)", "Cancel(token_timeout)", "Cancel(liveness)", "Cancel(handover)",
+                          "Cancel(refresh)", "Cancel(reauth)", "Cancel(handover_timeout)", "State(stopped)"));
   EXPECT_THAT(h.start(), IsEmpty());
 }
 
@@ -384,7 +389,9 @@ TEST_F(LifecycleTest, StopWhileWaitingToReconnectCancelsTheTimer) {
   h.bring_up();
   h.closed(std::nullopt);
   const auto acts = h.stop();
-  EXPECT_THAT(names(acts), ElementsAre("Cancel(reconnect)", "Cancel(token_timeout)", "Cancel(liveness)", "Cancel(handover)", "Cancel(refresh)", "Cancel(reauth)", "Cancel(handover_timeout)", "State(stopped)"));
+  EXPECT_THAT(names(acts),
+              ElementsAre("Cancel(reconnect)", "Cancel(token_timeout)", "Cancel(liveness)", "Cancel(handover)",
+                          "Cancel(refresh)", "Cancel(reauth)", "Cancel(handover_timeout)", "State(stopped)"));
   EXPECT_THAT(h.fire_reconnect(), IsEmpty());
 }
 

@@ -66,7 +66,8 @@ TEST_F(HandoverTest, DrainArmsTheHandoverTimerAtARandomMomentOfTheWindow) {
   const auto acts = h.frame(kOld, drain_json(30s));
   EXPECT_THAT(names(acts), ElementsAre("Arm(handover)"));
   EXPECT_EQ(armed_at(acts, TimerKind::handover), h.clock.now() + 12'345ms);
-  EXPECT_THAT(h.random().uppers(), ElementsAre(25'000u)) << "upper = the window less its last fifth (at most 5 s), left for the switch";
+  EXPECT_THAT(h.random().uppers(), ElementsAre(25'000u))
+      << "upper = the window less its last fifth (at most 5 s), left for the switch";
   EXPECT_EQ(h.lifecycle().state(), State::connected);
   EXPECT_FALSE(h.lifecycle().handover_conn());
 }
@@ -76,7 +77,8 @@ TEST_F(HandoverTest, HandoverTimerOpensANewConnectionWithTheCurrentTokenAndCurso
   h.frame(kOld, notification_json(11));
   h.frame(kOld, notification_json(12));
   const auto acts = drain_and_fire();
-  EXPECT_THAT(names(acts), ElementsAre("Open#2", "Arm(handover_timeout)")) << "the token is still usable: no FetchToken";
+  EXPECT_THAT(names(acts), ElementsAre("Open#2", "Arm(handover_timeout)"))
+      << "the token is still usable: no FetchToken";
   const auto open = find<detail::OpenConnection>(acts);
   ASSERT_TRUE(open);
   EXPECT_EQ(open->conn, kNew);
@@ -132,7 +134,8 @@ TEST_F(HandoverTest, HandoverTokenFetchFailureKeepsTheCurrentConnection) {
   EXPECT_FALSE(h.lifecycle().handover_conn());
   EXPECT_THAT(h.random().uppers(), IsEmpty()) << "no backoff: nothing failed that the app can see";
   expect_old_still_delivers(11);
-  EXPECT_THAT(names(h.reconnect_now()), ElementsAre("FetchToken", "Arm(token_timeout)")) << "a later switch may try again";
+  EXPECT_THAT(names(h.reconnect_now()), ElementsAre("FetchToken", "Arm(token_timeout)"))
+      << "a later switch may try again";
 }
 
 TEST_F(HandoverTest, HandoverTokenTimeoutKeepsTheCurrentConnectionAndALateTokenIsIgnored) {
@@ -159,7 +162,8 @@ TEST_F(HandoverTest, SwitchAtTheNewConnectionsCaughtUpClosesTheOldOneWithoutASta
   EXPECT_THAT(h.frame(kNew, welcome_json("ok", 10)), IsEmpty()) << "no State(connected) again";
   h.clock.advance(2s);
   const auto acts = h.frame(kNew, caught_up_json(57));
-  EXPECT_THAT(names(acts), ElementsAre("Close#1/1000", "Cancel(handover)", "Cancel(handover_timeout)", "Arm(liveness)"));
+  EXPECT_THAT(names(acts),
+              ElementsAre("Close#1/1000", "Cancel(handover)", "Cancel(handover_timeout)", "Arm(liveness)"));
   EXPECT_EQ(count<detail::ReportState>(acts), 0u) << "the application sees no state change";
   const auto close = find<detail::CloseConnection>(acts);
   ASSERT_TRUE(close);
@@ -214,7 +218,8 @@ TEST_F(HandoverTest, NewConnectionReplayOfIdsAtOrBelowTheCursorIsDropped) {
   h.frame(kOld, notification_json(13));  // the old one ran ahead while the new one replays
   new_welcomed();
   for (std::uint64_t id : {12u, 13u}) EXPECT_THAT(h.frame(kNew, notification_json(id)), IsEmpty()) << id;
-  EXPECT_THAT(names(h.frame(kNew, caught_up_json(13))), ElementsAre("Close#1/1000", "Cancel(handover)", "Cancel(handover_timeout)", "Arm(liveness)"));
+  EXPECT_THAT(names(h.frame(kNew, caught_up_json(13))),
+              ElementsAre("Close#1/1000", "Cancel(handover)", "Cancel(handover_timeout)", "Arm(liveness)"));
   EXPECT_EQ(h.lifecycle().duplicates_dropped(), 0u) << "the overlap of our own two connections";
 }
 
@@ -240,7 +245,8 @@ TEST_F(HandoverTest, LivenessAfterTheSwitchWatchesTheNewConnection) {
   EXPECT_THAT(names(h.timer(TimerKind::liveness)), ElementsAre("Ping#2", "Arm(liveness)"));
   h.clock.set(t0 + 25s);
   const auto acts = h.timer(TimerKind::liveness);
-  EXPECT_THAT(names(acts), ElementsAre("Abort#2", "Cancel(liveness)", "Cancel(handover)", "Arm(reconnect)", "State(reconnecting)"));
+  EXPECT_THAT(names(acts),
+              ElementsAre("Abort#2", "Cancel(liveness)", "Cancel(handover)", "Arm(reconnect)", "State(reconnecting)"));
   EXPECT_EQ(last_state(acts)->reason, errc::liveness_timeout);
 }
 
@@ -318,7 +324,8 @@ TEST_P(HandoverCloseTest, NewConnectionClosedBeforeCaughtUpIsForgotten) {
     h.frame(kNew, notification_json(11));
   }
   const auto acts = h.closed(kNew, GetParam().code, "bye");
-  EXPECT_THAT(names(acts), ElementsAre("Cancel(handover_timeout)")) << "already closed: no CloseConnection, no state change";
+  EXPECT_THAT(names(acts), ElementsAre("Cancel(handover_timeout)"))
+      << "already closed: no CloseConnection, no state change";
   EXPECT_FALSE(h.lifecycle().handover_conn());
   EXPECT_EQ(h.lifecycle().attempts(), 0u);
   expect_old_still_delivers(12);
@@ -331,7 +338,8 @@ INSTANTIATE_TEST_SUITE_P(Handover, HandoverCloseTest,
                                            NewConnectionClose{true, std::nullopt}),
                          [](const auto& param_info) {
                            return std::string(param_info.param.welcomed ? "welcomed_" : "open_") +
-                                  (param_info.param.code ? "code_" + std::to_string(*param_info.param.code) : std::string("transport_lost"));
+                                  (param_info.param.code ? "code_" + std::to_string(*param_info.param.code)
+                                                         : std::string("transport_lost"));
                          });
 
 // protocol-v1.md: a malformed frame "is a protocol error: the client reports it, closes
@@ -372,7 +380,8 @@ TEST_F(HandoverTest, OldConnectionGoingAwayWhileTheNewOneIsWelcomedPromotesItAtO
   const auto acts = h.closed(kOld, 1001, "going away");
   // (The Close#1 is for a connection that is gone already; the driver ignores ids it
   // has forgotten.)
-  EXPECT_THAT(names(acts), ElementsAre("Close#1/1000", "Cancel(handover)", "Cancel(handover_timeout)", "Arm(liveness)"));
+  EXPECT_THAT(names(acts),
+              ElementsAre("Close#1/1000", "Cancel(handover)", "Cancel(handover_timeout)", "Arm(liveness)"));
   EXPECT_EQ(count<detail::ReportState>(acts), 0u) << "no state change";
   EXPECT_FALSE(armed_at(acts, TimerKind::reconnect));
   EXPECT_EQ(armed_at(acts, TimerKind::liveness), h.clock.now() + 10s);
@@ -390,7 +399,8 @@ TEST_F(HandoverTest, OldConnectionLostWhileTheNewOneIsStillConnectingMakesItTheC
   drain_and_fire();
   h.clock.advance(1s);
   const auto acts = h.closed(kOld, 1001, "going away");
-  EXPECT_THAT(names(acts), ElementsAre("Cancel(liveness)", "Cancel(handover)", "Cancel(handover_timeout)", "State(reconnecting)"));
+  EXPECT_THAT(names(acts),
+              ElementsAre("Cancel(liveness)", "Cancel(handover)", "Cancel(handover_timeout)", "State(reconnecting)"));
   EXPECT_EQ(last_state(acts)->reason, errc::closed_by_server);
   EXPECT_FALSE(last_state(acts)->next_attempt_at) << "the attempt is under way already";
   EXPECT_EQ(count<detail::OpenConnection>(acts), 0u);
@@ -411,7 +421,8 @@ TEST_F(HandoverTest, NewConnectionFailingAfterTakingOverBacksOff) {
   h.closed(kOld, std::nullopt);
   h.random().script({250});
   const auto acts = h.connect_failed_on(kNew);
-  EXPECT_THAT(names(acts), ElementsAre("Cancel(liveness)", "Cancel(handover)", "Arm(reconnect)", "State(reconnecting)"));
+  EXPECT_THAT(names(acts),
+              ElementsAre("Cancel(liveness)", "Cancel(handover)", "Arm(reconnect)", "State(reconnecting)"));
   EXPECT_EQ(armed_at(acts, TimerKind::reconnect), h.clock.now() + 250ms);
   EXPECT_EQ(last_state(acts)->reason, errc::connect_failed);
 }
@@ -422,7 +433,8 @@ TEST_F(HandoverTest, OldConnectionLostWhileTheNewOneIsOpenButNotWelcomed) {
   h.connected(kNew);
   h.clock.advance(1s);
   const auto acts = h.closed(kOld, std::nullopt);
-  EXPECT_THAT(names(acts), ElementsAre("Cancel(liveness)", "Cancel(handover)", "Cancel(handover_timeout)", "State(reconnecting)", "Arm(liveness)"));
+  EXPECT_THAT(names(acts), ElementsAre("Cancel(liveness)", "Cancel(handover)", "Cancel(handover_timeout)",
+                                       "State(reconnecting)", "Arm(liveness)"));
   EXPECT_EQ(last_state(acts)->reason, errc::connection_lost)
       << "a lost transport is reported as connection_lost, as without a switch under way";
   EXPECT_EQ(armed_at(acts, TimerKind::liveness), h.clock.now() + 25s);
@@ -511,7 +523,8 @@ TEST_F(HandoverTest, StopDuringASwitchClosesBothConnections) {
   live();
   drain_and_fire();
   EXPECT_THAT(names(h.stop()), ElementsAre("Close#1/1000", "Close#2/1000", "Cancel(reconnect)", "Cancel(token_timeout)",
-                                           "Cancel(liveness)", "Cancel(handover)", "Cancel(refresh)", "Cancel(reauth)", "Cancel(handover_timeout)", "State(stopped)"));
+                                           "Cancel(liveness)", "Cancel(handover)", "Cancel(refresh)", "Cancel(reauth)",
+                                           "Cancel(handover_timeout)", "State(stopped)"));
   EXPECT_FALSE(h.lifecycle().handover_conn());
   EXPECT_THAT(h.connected(kNew), IsEmpty());
   EXPECT_THAT(h.frame(kNew, welcome_json()), IsEmpty());
@@ -528,7 +541,8 @@ TEST_F(HandoverTest, GoingAwayAfterAFailedSwitchReconnectsWithinWhatIsLeftOfTheW
   h.clock.set(t0 + 8s);
   h.random().script({7'000});
   const auto acts = h.closed(kOld, 1001, "draining");
-  EXPECT_THAT(names(acts), ElementsAre("Cancel(liveness)", "Cancel(handover)", "Arm(reconnect)", "State(reconnecting)"));
+  EXPECT_THAT(names(acts),
+              ElementsAre("Cancel(liveness)", "Cancel(handover)", "Arm(reconnect)", "State(reconnecting)"));
   EXPECT_THAT(h.random().uppers(), ElementsAre(25'000u, 22'000u)) << "upper = deadline - now";
   EXPECT_EQ(armed_at(acts, TimerKind::reconnect), t0 + 15s);
   EXPECT_EQ(last_state(acts)->next_attempt_at, t0 + 15s);

@@ -192,15 +192,22 @@ class LifecycleHarness {
   }
   Actions connected() { return connected(conn_); }
   Actions connected(detail::ConnId c) { return seen(lc_.connected(clock.now(), c)); }
-  Actions connect_failed(std::string detail = "connection refused") { return seen(lc_.connect_failed(clock.now(), conn_, std::move(detail))); }
+  Actions connect_failed(std::string detail = "connection refused") {
+    return seen(lc_.connect_failed(clock.now(), conn_, std::move(detail)));
+  }
   Actions frame(std::string_view json) { return frame(conn_, json); }
-  Actions frame(detail::ConnId c, std::string_view json) { return seen(lc_.frame(clock.now(), c, decoder_.decode(json))); }
-  Actions closed(std::optional<std::uint16_t> code, std::string reason = {}) { return closed(conn_, code, std::move(reason)); }
+  Actions frame(detail::ConnId c, std::string_view json) {
+    return seen(lc_.frame(clock.now(), c, decoder_.decode(json)));
+  }
+  Actions closed(std::optional<std::uint16_t> code, std::string reason = {}) {
+    return closed(conn_, code, std::move(reason));
+  }
   Actions closed(detail::ConnId c, std::optional<std::uint16_t> code, std::string reason = {}) {
     return seen(lc_.closed(clock.now(), c, code, std::move(reason)));
   }
   Actions refused(unsigned status, std::string error, std::optional<std::chrono::seconds> retry_after = std::nullopt) {
-    return seen(lc_.handshake_refused(clock.now(), conn_, detail::HandshakeRefusal{status, std::move(error), retry_after}));
+    return seen(
+        lc_.handshake_refused(clock.now(), conn_, detail::HandshakeRefusal{status, std::move(error), retry_after}));
   }
   void activity() { lc_.activity(clock.now(), conn_); }
   Actions timer(TimerKind kind) { return seen(lc_.timer(clock.now(), kind)); }
@@ -240,7 +247,8 @@ class LifecycleHarness {
         conn_ = o->conn;
         last_open_ = *o;
       }
-      if (const auto* t = std::get_if<detail::ArmTimer>(&a); t && t->kind == TimerKind::reconnect) reconnect_at_ = t->at;
+      if (const auto* t = std::get_if<detail::ArmTimer>(&a); t && t->kind == TimerKind::reconnect)
+        reconnect_at_ = t->at;
     }
     return acts;
   }

@@ -403,7 +403,8 @@ TEST_F(LivenessTest, TotalSilenceUntilTheDeadlineAbortsAndReconnects) {
   fire_at(t0 + 10s);
   h.random().script({42});
   const auto acts = fire_at(t0 + 25s);
-  EXPECT_THAT(names(acts), ElementsAre("Abort#1", "Cancel(liveness)", "Cancel(handover)", "Arm(reconnect)", "State(reconnecting)"));
+  EXPECT_THAT(names(acts),
+              ElementsAre("Abort#1", "Cancel(liveness)", "Cancel(handover)", "Arm(reconnect)", "State(reconnecting)"));
   const auto close = find<detail::CloseConnection>(acts);
   ASSERT_TRUE(close);
   EXPECT_TRUE(close->abort);
@@ -428,7 +429,7 @@ TEST_F(LivenessTest, ActivityClearsThePingAndStartsANewSilence) {
   live();
   fire_at(t0 + 10s);  // Ping#1
   h.clock.set(t0 + 12s);
-  h.activity();  // the pong
+  h.activity();                         // the pong
   const auto acts = fire_at(t0 + 25s);  // the old deadline: 13 s of new silence
   EXPECT_THAT(names(acts), ElementsAre("Ping#1", "Arm(liveness)")) << "a new silence gets its own ping";
   EXPECT_EQ(armed_at(acts, TimerKind::liveness), t0 + 12s + 25s);

@@ -30,7 +30,8 @@ struct RecoveryTest : ::testing::Test {
     h.fire_reconnect();
   }
   static void expect_backoff(const Actions& acts, detail::SteadyTime now, std::chrono::milliseconds delay, errc why) {
-    EXPECT_THAT(names(acts), ElementsAre("Cancel(liveness)", "Cancel(handover)", "Arm(reconnect)", "State(reconnecting)"));
+    EXPECT_THAT(names(acts),
+                ElementsAre("Cancel(liveness)", "Cancel(handover)", "Arm(reconnect)", "State(reconnecting)"));
     EXPECT_EQ(armed_at(acts, TimerKind::reconnect), now + delay);
     const auto state = last_state(acts);
     ASSERT_TRUE(state);
@@ -71,18 +72,15 @@ TEST_P(CloseCodeTest, ReconnectsWithBackoff) {
   EXPECT_THAT(names(h.fire_reconnect()), ElementsAre("Open#2"));
 }
 
-INSTANTIATE_TEST_SUITE_P(ProtocolV1, CloseCodeTest,
-                         ::testing::Values(BackoffClose{1000, errc::closed_by_server},
-                                           BackoffClose{1001, errc::closed_by_server},
-                                           BackoffClose{1009, errc::closed_by_server},
-                                           BackoffClose{4004, errc::protocol_violation},
-                                           BackoffClose{4008, errc::closed_by_server},
-                                           BackoffClose{4401, errc::protocol_violation},
-                                           BackoffClose{std::nullopt, errc::connection_lost}),
-                         [](const auto& param_info) {
-                           return param_info.param.code ? "code_" + std::to_string(*param_info.param.code)
-                                                  : std::string("transport_lost");
-                         });
+INSTANTIATE_TEST_SUITE_P(
+    ProtocolV1, CloseCodeTest,
+    ::testing::Values(BackoffClose{1000, errc::closed_by_server}, BackoffClose{1001, errc::closed_by_server},
+                      BackoffClose{1009, errc::closed_by_server}, BackoffClose{4004, errc::protocol_violation},
+                      BackoffClose{4008, errc::closed_by_server}, BackoffClose{4401, errc::protocol_violation},
+                      BackoffClose{std::nullopt, errc::connection_lost}),
+    [](const auto& param_info) {
+      return param_info.param.code ? "code_" + std::to_string(*param_info.param.code) : std::string("transport_lost");
+    });
 
 TEST_F(RecoveryTest, CloseWhileTheUpgradeIsPendingAlsoBacksOff) {
   open_attempt();
@@ -104,7 +102,8 @@ TEST_F(RecoveryTest, GoingAwayInsideADrainWindowReconnectsAtARandomMomentOfTheWi
   h.frame(R"({"type":"drain","reconnect_within_ms":30000})");
   h.clock.advance(10s);
   const auto acts = h.closed(1001, "draining");
-  EXPECT_THAT(names(acts), ElementsAre("Cancel(liveness)", "Cancel(handover)", "Arm(reconnect)", "State(reconnecting)"));
+  EXPECT_THAT(names(acts),
+              ElementsAre("Cancel(liveness)", "Cancel(handover)", "Arm(reconnect)", "State(reconnecting)"));
   EXPECT_EQ(armed_at(acts, TimerKind::reconnect), h.clock.now() + 12'345ms);
   EXPECT_THAT(h.random().uppers(), ElementsAre(25'000u, 20'000u)) << "what is left of the window";
   EXPECT_EQ(h.lifecycle().attempts(), 0u) << "a drain is not a failure";
@@ -141,7 +140,8 @@ TEST_F(RecoveryTest, DrainDelayStaysInsideTheWindowEvenWithABadRandomSource) {
 TEST_F(RecoveryTest, TokenExpiredOnALiveConnectionFetchesAFreshTokenAtOnce) {
   h.bring_up();
   const auto acts = h.closed(4001, "token expired");
-  EXPECT_THAT(names(acts), ElementsAre("State(reconnecting)", "Cancel(liveness)", "Cancel(handover)", "FetchToken", "Arm(token_timeout)"));
+  EXPECT_THAT(names(acts), ElementsAre("State(reconnecting)", "Cancel(liveness)", "Cancel(handover)", "FetchToken",
+                                       "Arm(token_timeout)"));
   EXPECT_EQ(last_state(acts)->reason, errc::token_expired);
   EXPECT_FALSE(armed_at(acts, TimerKind::reconnect)) << "no backoff";
   EXPECT_THAT(h.random().uppers(), IsEmpty());
@@ -164,7 +164,8 @@ TEST_F(RecoveryTest, RevokedOnALiveConnectionStopsWithAuthFailed) {
 TEST_F(RecoveryTest, TokenExpiredRefusalFetchesAFreshTokenAtOnceOnlyOnce) {
   open_attempt();
   const auto first = h.refused(401, "token_expired");
-  EXPECT_THAT(names(first), ElementsAre("State(reconnecting)", "Cancel(liveness)", "Cancel(handover)", "FetchToken", "Arm(token_timeout)"));
+  EXPECT_THAT(names(first), ElementsAre("State(reconnecting)", "Cancel(liveness)", "Cancel(handover)", "FetchToken",
+                                        "Arm(token_timeout)"));
   EXPECT_EQ(last_state(first)->reason, errc::token_expired);
   EXPECT_THAT(h.random().uppers(), IsEmpty());
 
@@ -189,7 +190,8 @@ TEST_F(RecoveryTest, TokenExpiredRetryIsAvailableAgainAfterASuccessfulWelcome) {
 TEST_F(RecoveryTest, InvalidTokenGetsOneFreshTokenThenStopsWithAuthFailed) {
   open_attempt();
   const auto first = h.refused(401, "invalid_token");
-  EXPECT_THAT(names(first), ElementsAre("State(reconnecting)", "Cancel(liveness)", "Cancel(handover)", "FetchToken", "Arm(token_timeout)"));
+  EXPECT_THAT(names(first), ElementsAre("State(reconnecting)", "Cancel(liveness)", "Cancel(handover)", "FetchToken",
+                                        "Arm(token_timeout)"));
   EXPECT_EQ(last_state(first)->reason, errc::auth_failed);
   h.token("second");
   expect_stopped(h.refused(401, "invalid_token"), errc::auth_failed);

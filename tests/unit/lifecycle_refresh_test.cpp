@@ -318,9 +318,10 @@ TEST_F(RefreshTest, APermanentProviderFailureStopsTheClientWithItsCode) {
   live(1h);
   fire_refresh();
   const auto failed = h.token_failed("signed out", make_error_code(errc::auth_failed));
-  EXPECT_THAT(names(failed), ElementsAre("Cancel(token_timeout)", "Close#1/1000", "Cancel(liveness)", "Cancel(handover)",
-                                         "Cancel(reconnect)", "Cancel(token_timeout)", "Cancel(refresh)",
-                                         "Cancel(reauth)", "Cancel(handover_timeout)", "State(stopped)"));
+  EXPECT_THAT(names(failed),
+              ElementsAre("Cancel(token_timeout)", "Close#1/1000", "Cancel(liveness)", "Cancel(handover)",
+                          "Cancel(reconnect)", "Cancel(token_timeout)", "Cancel(refresh)", "Cancel(reauth)",
+                          "Cancel(handover_timeout)", "State(stopped)"));
   const auto stopped = last_state(failed);
   ASSERT_TRUE(stopped);
   EXPECT_EQ(stopped->reason, make_error_code(errc::auth_failed));

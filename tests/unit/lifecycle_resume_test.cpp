@@ -34,8 +34,8 @@ TEST(ResumeReset, ChangedEpochStartsTheCursorOverAndReplaysTheNewStreamFromItsSt
   opened(h);
   const auto acts = h.frame(welcome_json("ok", 25, std::nullopt, 3, "e-2"));
   // No "connected" for a stream that cannot be used; one new connection at once.
-  EXPECT_THAT(names(acts), ElementsAre("Gap", "Save#0@e-2", "Close#1/1000", "Cancel(liveness)", "Cancel(handover)",
-                                       "Open#2"));
+  EXPECT_THAT(names(acts),
+              ElementsAre("Gap", "Save#0@e-2", "Close#1/1000", "Cancel(liveness)", "Cancel(handover)", "Open#2"));
   const auto gap = find<detail::ReportGap>(acts)->gap;
   EXPECT_EQ(gap.reason, GapReason::reset);
   EXPECT_EQ(gap.last_seen_id, 5u);
@@ -61,8 +61,8 @@ TEST(ResumeReset, HeadBelowTheCursorIsAResetEvenWithoutEpochs) {
   LifecycleHarness h(5);
   opened(h);
   const auto acts = h.frame(welcome_json("ok", 25, std::nullopt, 3));
-  EXPECT_THAT(names(acts), ElementsAre("Gap", "Save#0", "Close#1/1000", "Cancel(liveness)", "Cancel(handover)",
-                                       "Open#2"));
+  EXPECT_THAT(names(acts),
+              ElementsAre("Gap", "Save#0", "Close#1/1000", "Cancel(liveness)", "Cancel(handover)", "Open#2"));
   const auto gap = find<detail::ReportGap>(acts)->gap;
   EXPECT_EQ(gap.reason, GapReason::reset);
   EXPECT_EQ(gap.last_seen_id, 5u);

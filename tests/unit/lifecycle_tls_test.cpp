@@ -63,8 +63,8 @@ TEST(LifecycleTls, ClientCertificateRequiredStopsTheClient) {
   LifecycleHarness h;
   h.start();
   h.token();
-  const auto acts =
-      h.lifecycle().connect_failed(h.clock.now(), h.conn(), "tlsv13 alert certificate required", errc::tls_client_cert_required);
+  const auto acts = h.lifecycle().connect_failed(h.clock.now(), h.conn(), "tlsv13 alert certificate required",
+                                                 errc::tls_client_cert_required);
   const auto state = last_state(acts);
   ASSERT_TRUE(state);
   EXPECT_EQ(state->state, State::stopped);

@@ -53,7 +53,10 @@ TEST(CheckOptions, EachUnusableFieldIsRefusedByName) {
       {[](ClientOptions& o) { o.token_provider.reset(); }, "ClientOptions.token_provider is required"},
       {[](ClientOptions& o) { o.url.clear(); }, "ClientOptions.url is required"},
       {[](ClientOptions& o) { o.url = "http://127.0.0.1/v1/stream"; }, "ClientOptions.url: "},
-      {[](ClientOptions& o) { o.urls = {"ws://a/v1/stream", "ftp://b/"}; }, "ClientOptions.urls[1]: "},
+      {[](ClientOptions& o) {
+         o.urls = {"ws://a/v1/stream", "ftp://b/"};
+       },
+       "ClientOptions.urls[1]: "},
       {[](ClientOptions& o) { o.connect_timeout = 0ms; }, "ClientOptions.connect_timeout must be positive"},
       {[](ClientOptions& o) { o.proxy.url = "gopher://proxy:70"; }, "ClientOptions.proxy: "},
       {[](ClientOptions& o) { o.token_timeout = -1ms; }, "ClientOptions.token_timeout must be positive"},

@@ -84,8 +84,8 @@ TEST(StreamUrl, JunkAfterIpv6LiteralIsRefused) {
 }
 
 TEST(StreamUrl, OtherSchemesAreRefused) {
-  for (const char* u : {"http://host/v1/stream", "https://host/", "wss:/host/", "host/v1/stream", "", "://host/",
-                        "ftp://host/"}) {
+  for (const char* u :
+       {"http://host/v1/stream", "https://host/", "wss:/host/", "host/v1/stream", "", "://host/", "ftp://host/"}) {
     EXPECT_FALSE(parse(u).url) << u;
   }
 }
@@ -128,8 +128,8 @@ TEST(StreamUrl, TokenInQueryIsRefusedAndTheErrorDoesNotRepeatIt) {
   for (const char* u : {"wss://host/v1/stream?token=SECRETJWT", "wss://host/v1/stream?access_token=SECRETJWT",
                         "wss://host/v1/stream?jwt=SECRETJWT", "wss://host/v1/stream?a=1&Token=SECRETJWT",
                         "wss://host/v1/stream?ACCESS_TOKEN=SECRETJWT&b=2", "wss://host/v1/stream?JwT=SECRETJWT",
-                        "wss://host?token=SECRETJWT", "wss://host/v1/stream?token", "wss://host/v1/stream?x=1&jwt=",
-                        "wss://host/v1/stream?token=SECRETJWT#frag"}) {
+                        "wss://host?token=SECRETJWT", "wss://host/v1/stream?token",
+                        "wss://host/v1/stream?x=1&jwt=", "wss://host/v1/stream?token=SECRETJWT#frag"}) {
     const auto p = parse(u);
     EXPECT_FALSE(p.url) << u;
     EXPECT_FALSE(p.error.empty()) << u;
@@ -139,9 +139,9 @@ TEST(StreamUrl, TokenInQueryIsRefusedAndTheErrorDoesNotRepeatIt) {
 }
 
 TEST(StreamUrl, OtherParametersAreFine) {
-  for (const char* u : {"wss://host/v1/stream?tokens=1", "wss://host/v1/stream?my_token=1", "wss://host/v1/stream?x=token",
-                        "wss://host/v1/stream?jwt_version=2", "wss://host/token/v1/stream", "wss://host/v1/stream?",
-                        "wss://host/v1/stream?&&a=b"}) {
+  for (const char* u : {"wss://host/v1/stream?tokens=1", "wss://host/v1/stream?my_token=1",
+                        "wss://host/v1/stream?x=token", "wss://host/v1/stream?jwt_version=2",
+                        "wss://host/token/v1/stream", "wss://host/v1/stream?", "wss://host/v1/stream?&&a=b"}) {
     const auto p = parse(u);
     EXPECT_TRUE(p.url) << u << ": " << p.error;
   }

@@ -21,34 +21,21 @@ void log_to_qt(herald::LogLevel level, std::string_view message) {
   const QString text = QString::fromUtf8(message.data(), static_cast<qsizetype>(message.size()));
   switch (level) {
     case herald::LogLevel::trace:
-    case herald::LogLevel::debug:
-      qCDebug(lc_sdk).noquote() << text;
-      break;
-    case herald::LogLevel::info:
-      qCInfo(lc_sdk).noquote() << text;
-      break;
-    case herald::LogLevel::warn:
-      qCWarning(lc_sdk).noquote() << text;
-      break;
+    case herald::LogLevel::debug: qCDebug(lc_sdk).noquote() << text; break;
+    case herald::LogLevel::info: qCInfo(lc_sdk).noquote() << text; break;
+    case herald::LogLevel::warn: qCWarning(lc_sdk).noquote() << text; break;
     case herald::LogLevel::error:
-    case herald::LogLevel::off:
-      qCCritical(lc_sdk).noquote() << text;
-      break;
+    case herald::LogLevel::off: qCCritical(lc_sdk).noquote() << text; break;
   }
 }
 
 Client::State to_qt(herald::State s) {
   switch (s) {
-    case herald::State::idle:
-      return Client::State::Idle;
-    case herald::State::connecting:
-      return Client::State::Connecting;
-    case herald::State::connected:
-      return Client::State::Connected;
-    case herald::State::reconnecting:
-      return Client::State::Reconnecting;
-    case herald::State::stopped:
-      return Client::State::Stopped;
+    case herald::State::idle: return Client::State::Idle;
+    case herald::State::connecting: return Client::State::Connecting;
+    case herald::State::connected: return Client::State::Connected;
+    case herald::State::reconnecting: return Client::State::Reconnecting;
+    case herald::State::stopped: return Client::State::Stopped;
   }
   return Client::State::Stopped;
 }
@@ -148,9 +135,7 @@ bool Client::start() {
       c.apply_state(state, reason, message, next);
     });
   });
-  s->client->on_gap([d](const herald::GapEvent& g) {
-    d->post([g](Client& c) { c.report_gap(g); });
-  });
+  s->client->on_gap([d](const herald::GapEvent& g) { d->post([g](Client& c) { c.report_gap(g); }); });
 
   QPointer<Client> self(this);
   const quint64 loaded = s->client->metrics().cursor.value_or(0);
@@ -196,8 +181,8 @@ void Client::provideToken(const QString& token, const QDateTime& expiresAt) {
 
 void Client::tokenFailed(const QString& error) {
   if (!session_ || !session_->signal_provider) return;
-  session_->signal_provider->answer(
-      herald::TokenResult{std::nullopt, error.isEmpty() ? std::string("token request failed") : error.toStdString(), {}});
+  session_->signal_provider->answer(herald::TokenResult{
+      std::nullopt, error.isEmpty() ? std::string("token request failed") : error.toStdString(), {}});
 }
 
 void Client::deliver(quint64 id, const QString& topic, const QDateTime& created_at, const QJsonObject& data) {

@@ -16,9 +16,9 @@ std::optional<herald::Cursor> HandoverCursorStore::load() {
 void HandoverCursorStore::save(const herald::Cursor& cursor) {
   // The SDK's id may be ahead of what the application was handed: write the latter.
   std::lock_guard lock(mutex_);
-  const bool reset = sdk_last_id_ && (cursor.id < *sdk_last_id_ ||
-                                      (handed_over_ && !handed_over_->epoch.empty() && !cursor.epoch.empty() &&
-                                       cursor.epoch != handed_over_->epoch));
+  const bool reset =
+      sdk_last_id_ && (cursor.id < *sdk_last_id_ || (handed_over_ && !handed_over_->epoch.empty() &&
+                                                     !cursor.epoch.empty() && cursor.epoch != handed_over_->epoch));
   sdk_last_id_ = cursor.id;
   if (!reset) {  // a reset waits for restart(), in the order of the emitted signals
     if (!handed_over_) {

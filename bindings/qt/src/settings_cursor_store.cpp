@@ -10,12 +10,9 @@ namespace {
 
 std::string status_text(QSettings::Status s) {
   switch (s) {
-    case QSettings::NoError:
-      return "no error";
-    case QSettings::AccessError:
-      return "access error";
-    case QSettings::FormatError:
-      return "format error";
+    case QSettings::NoError: return "no error";
+    case QSettings::AccessError: return "access error";
+    case QSettings::FormatError: return "format error";
   }
   return "unknown error";
 }

@@ -14,30 +14,30 @@ namespace herald {
 /// Every failure the SDK reports. Values are stable; new ones are only appended.
 enum class errc {
   // Transient: the client retries with backoff.
-  connect_failed = 1,   ///< DNS, TCP or TLS failure, or a timeout while connecting
-  handshake_failed,     ///< HTTP refusal that is not an auth or request error (5xx, 429, 503)
-  connection_lost,      ///< an established connection ended without a close frame
-  closed_by_server,     ///< the server closed the connection (1000, 1001, 1009, 4008)
-  protocol_violation,   ///< the server broke the protocol (bad frame, no herald.v1 subprotocol)
-  liveness_timeout,     ///< no frame for 2 x heartbeat + 5 s: half-open connection
-  token_expired,        ///< the server refused an expired token; a fresh one is fetched
-  token_fetch_failed,   ///< the application's TokenProvider failed or timed out
-  history_reset,        ///< the server's history started over; the client resumes from its start
+  connect_failed = 1,  ///< DNS, TCP or TLS failure, or a timeout while connecting
+  handshake_failed,    ///< HTTP refusal that is not an auth or request error (5xx, 429, 503)
+  connection_lost,     ///< an established connection ended without a close frame
+  closed_by_server,    ///< the server closed the connection (1000, 1001, 1009, 4008)
+  protocol_violation,  ///< the server broke the protocol (bad frame, no herald.v1 subprotocol)
+  liveness_timeout,    ///< no frame for 2 x heartbeat + 5 s: half-open connection
+  token_expired,       ///< the server refused an expired token; a fresh one is fetched
+  token_fetch_failed,  ///< the application's TokenProvider failed or timed out
+  history_reset,       ///< the server's history started over; the client resumes from its start
   // Transient TLS failures (wss://): retried, but never sooner than backoff_max apart
   // (a captive portal or a TLS-inspecting middlebox goes away on its own; hammering it
   // does not help). StateEvent::detail carries OpenSSL's reason.
-  tls_untrusted = 20,   ///< the chain does not lead to a trusted root (or the verifier rejected it)
-  tls_expired = 21,     ///< a certificate of the chain has expired or is not valid yet
+  tls_untrusted = 20,      ///< the chain does not lead to a trusted root (or the verifier rejected it)
+  tls_expired = 21,        ///< a certificate of the chain has expired or is not valid yet
   tls_host_mismatch = 22,  ///< the certificate is not for the URL's host name / IP address
   tls_pin_mismatch = 23,   ///< no certificate of the chain has a key in TlsOptions::pins
-  tls_protocol = 24,    ///< no common TLS version / cipher, or the peer does not speak TLS
+  tls_protocol = 24,       ///< no common TLS version / cipher, or the peer does not speak TLS
   // Transient proxy failures (HTTP CONNECT, SOCKS5); see docs/networks.md.
-  proxy_failed = 40,    ///< the proxy refused or broke the tunnel (status/reply in the detail)
+  proxy_failed = 40,  ///< the proxy refused or broke the tunnel (status/reply in the detail)
   // Permanent: the client stops and reports once.
-  auth_failed = 100,    ///< token invalid twice, revoked (403/4003) or forbidden
-  bad_request,          ///< the server answered 400: a bug on one side
-  invalid_url,          ///< the configured URL cannot be used (or carries a token)
-  retries_exhausted,    ///< the configured maximum of attempts or elapsed time was reached
+  auth_failed = 100,  ///< token invalid twice, revoked (403/4003) or forbidden
+  bad_request,        ///< the server answered 400: a bug on one side
+  invalid_url,        ///< the configured URL cannot be used (or carries a token)
+  retries_exhausted,  ///< the configured maximum of attempts or elapsed time was reached
   // Permanent TLS failures: a misconfiguration that retrying cannot fix.
   tls_client_cert_required = 120,  ///< the server requires a client certificate (mTLS) and none was accepted
   // Permanent proxy failure (docs/networks.md).

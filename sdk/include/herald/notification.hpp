@@ -14,10 +14,10 @@ namespace herald {
 /// server sent (already validated, nesting depth bounded) and is turned into a DOM only
 /// when the application calls data().
 struct Notification {
-  std::uint64_t id = 0;      ///< strictly increasing within the user's stream
-  std::string topic;         ///< application-defined, e.g. "comment"
-  std::string created_at;    ///< RFC 3339 UTC timestamp as sent by the server
-  std::string data_json;     ///< the `data` member as raw JSON text ("{}" when absent)
+  std::uint64_t id = 0;    ///< strictly increasing within the user's stream
+  std::string topic;       ///< application-defined, e.g. "comment"
+  std::string created_at;  ///< RFC 3339 UTC timestamp as sent by the server
+  std::string data_json;   ///< the `data` member as raw JSON text ("{}" when absent)
 
   /// Parses data_json. Never throws: data_json was validated when the frame arrived.
   /// This header declares nlohmann::json only; include <nlohmann/json.hpp> to call it.

@@ -165,7 +165,8 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
       times = detail::token_times(*r.token, now, std::chrono::system_clock::now());
       value = std::move(r.token->value);
     }
-    execute(lifecycle.token_ready(now, std::move(value), times.expires_at, times.issued_at, std::move(r.error), r.code));
+    execute(
+        lifecycle.token_ready(now, std::move(value), times.expires_at, times.issued_at, std::move(r.error), r.code));
   }
 
   void reconnect_now() {
@@ -331,7 +332,8 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
     }
     if (r.reason) {
       log(r.state == State::stopped ? LogLevel::error : LogLevel::warn,
-          std::string(to_string(r.state)) + ": " + r.reason.message() + (r.detail.empty() ? "" : " (" + r.detail + ")"));
+          std::string(to_string(r.state)) + ": " + r.reason.message() +
+              (r.detail.empty() ? "" : " (" + r.detail + ")"));
     } else {
       log(LogLevel::info, to_string(r.state));
     }

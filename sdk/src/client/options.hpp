@@ -20,7 +20,7 @@ struct ConfiguredUrl {
 
 /// Options every field of which was checked.
 struct CheckedOptions {
-  ClientOptions options;  ///< cursor_store defaulted to a MemoryCursorStore
+  ClientOptions options;            ///< cursor_store defaulted to a MemoryCursorStore
   std::vector<ConfiguredUrl> urls;  ///< `url` first (when set), then `urls`, in order
 };
 

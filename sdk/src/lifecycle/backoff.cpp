@@ -8,9 +8,7 @@ namespace herald::detail {
 
 RandomSource default_random_source() {
   auto engine = std::make_shared<std::mt19937_64>(std::random_device{}());
-  return [engine](std::uint64_t upper) {
-    return std::uniform_int_distribution<std::uint64_t>(0, upper)(*engine);
-  };
+  return [engine](std::uint64_t upper) { return std::uniform_int_distribution<std::uint64_t>(0, upper)(*engine); };
 }
 
 Backoff::Backoff(std::chrono::milliseconds base, std::chrono::milliseconds cap, RandomSource random, Jitter jitter)

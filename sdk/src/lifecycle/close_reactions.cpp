@@ -14,10 +14,10 @@ constexpr CloseCodeRow kCloseCodes[] = {
     {1001, {Reaction::within_drain_window, errc::closed_by_server}},  // going away (restart, drain)
     {1009, {Reaction::backoff, errc::closed_by_server}},              // message too big
     {4001, {Reaction::reconnect_at_once, errc::token_expired, TokenFate::discard_unless_newer}},
-    {4003, {Reaction::stop, errc::auth_failed}},                  // token revoked / forbidden / reauth refused
-    {4004, {Reaction::backoff, errc::protocol_violation}},       // protocol error
-    {4008, {Reaction::backoff, errc::closed_by_server}},         // slow consumer / rate limited
-    {4401, {Reaction::backoff, errc::protocol_violation}},       // no auth frame in time
+    {4003, {Reaction::stop, errc::auth_failed}},            // token revoked / forbidden / reauth refused
+    {4004, {Reaction::backoff, errc::protocol_violation}},  // protocol error
+    {4008, {Reaction::backoff, errc::closed_by_server}},    // slow consumer / rate limited
+    {4401, {Reaction::backoff, errc::protocol_violation}},  // no auth frame in time
 };
 constexpr CloseReaction kOtherCloseCode{Reaction::backoff, errc::closed_by_server};
 constexpr CloseReaction kTransportLost{Reaction::backoff, errc::connection_lost};
@@ -30,10 +30,12 @@ struct RefusalRow {
 
 // docs/protocol.md §2 "Refusals"; the first row that matches applies.
 constexpr RefusalRow kRefusals[] = {
-    {401, "token_expired",
+    {401,
+     "token_expired",
      {Reaction::backoff, errc::token_expired, TokenFate::discard, false, FreshTokenRetry::expired_token, ""}},
     // invalid_token, and a 401 without a recognisable error
-    {401, "",
+    {401,
+     "",
      {Reaction::stop, errc::auth_failed, TokenFate::discard, false, FreshTokenRetry::invalid_token,
       " (retrying once with a fresh token)"}},
     {403, "", {Reaction::stop, errc::auth_failed}},

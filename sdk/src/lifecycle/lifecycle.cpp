@@ -107,9 +107,7 @@ Actions Lifecycle::connected(SteadyTime now, ConnId conn) {
   return {ArmTimer{TimerKind::liveness, now + current_->heartbeat}};
 }
 
-std::chrono::milliseconds Lifecycle::liveness_limit() const {
-  return 2 * current_->heartbeat + config_.liveness_slack;
-}
+std::chrono::milliseconds Lifecycle::liveness_limit() const { return 2 * current_->heartbeat + config_.liveness_slack; }
 
 void Lifecycle::heard_from(Connection& c, SteadyTime now) {
   c.last_activity = now;
@@ -155,7 +153,9 @@ Actions Lifecycle::frame(SteadyTime now, ConnId conn, protocol::DecodeResult dec
     out.emplace_back(ArmTimer{TimerKind::liveness, now + current.heartbeat});
     expired_token_retry_used_ = false;
     invalid_token_retry_used_ = false;
-    out.emplace_back(Log{LogLevel::info, "connected (session " + w->session_id + ", head " + (w->head_id ? std::to_string(*w->head_id) : std::string("unknown")) + ")"});
+    out.emplace_back(Log{LogLevel::info, "connected (session " + w->session_id + ", head " +
+                                             (w->head_id ? std::to_string(*w->head_id) : std::string("unknown")) +
+                                             ")"});
     set_state(out, State::connected);
     if (w->resume == protocol::ResumeStatus::gap) out.emplace_back(ReportGap{retention_gap(*w, cursor_)});
     adopt_resume(out, *w);
@@ -199,12 +199,8 @@ Actions Lifecycle::timer(SteadyTime now, TimerKind kind) {
       fetching_ = false;
       token_failed(out, now, "token fetch timed out");
       break;
-    case TimerKind::refresh:
-      maybe_refresh(out, now);
-      break;
-    case TimerKind::reauth:
-      reauth_timed_out(out, now);
-      break;
+    case TimerKind::refresh: maybe_refresh(out, now); break;
+    case TimerKind::reauth: reauth_timed_out(out, now); break;
     case TimerKind::handover_timeout:
       if (handover_) {
         drop_handover(out, "not caught up within " + std::to_string(config_.handover_timeout.count()) + " ms");
@@ -285,7 +281,8 @@ void Lifecycle::schedule_move(Actions& out, SteadyTime now) {
 
 std::uint64_t Lifecycle::random_upto(std::uint64_t upper) { return std::min(random_(upper), upper); }
 
-void Lifecycle::set_state(Actions& out, State s, std::error_code why, std::string detail, std::optional<SteadyTime> next) {
+void Lifecycle::set_state(Actions& out, State s, std::error_code why, std::string detail,
+                          std::optional<SteadyTime> next) {
   if (s == public_state_ && s != State::reconnecting) return;
   public_state_ = s;
   out.emplace_back(ReportState{s, why, std::move(detail), next});

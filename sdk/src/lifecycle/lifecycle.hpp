@@ -225,9 +225,9 @@ class Lifecycle {
   void retire_current();    ///< current_ ends; its heartbeat is the next one's first guess
   bool is_open() const { return current_ && current_->open; }
   bool is_live() const { return is_open() && current_->welcomed; }  ///< open and welcomed
-  Connection new_connection();  ///< a new id, with the current token and cursor
-  void close_all(Actions& out);  ///< close the current and the switch connection
-  static void heard_from(Connection& c, SteadyTime now);  ///< inbound activity on `c`
+  Connection new_connection();                                      ///< a new id, with the current token and cursor
+  void close_all(Actions& out);                                     ///< close the current and the switch connection
+  static void heard_from(Connection& c, SteadyTime now);            ///< inbound activity on `c`
   static void accept_welcome(Connection& c, const protocol::Welcome& w);
 
   Actions begin_attempt(SteadyTime now);
@@ -236,7 +236,7 @@ class Lifecycle {
                  std::optional<SteadyTime> next = std::nullopt);
   void end_connection(Actions& out);
   std::chrono::milliseconds liveness_limit() const;
-  std::uint64_t random_upto(std::uint64_t upper);  ///< random_ clamped to [0, upper]
+  std::uint64_t random_upto(std::uint64_t upper);    ///< random_ clamped to [0, upper]
   void schedule_move(Actions& out, SteadyTime now);  ///< at a random moment before current_'s drain_deadline
   // endings and retries (lifecycle_retry.cpp)
   /// Carries out a reaction of close_reactions.hpp. `floor`: a Retry-After (backoff only).
@@ -315,9 +315,9 @@ class Lifecycle {
   std::optional<std::string> token_;
   std::optional<SteadyTime> token_expires_at_;
   std::optional<std::chrono::milliseconds> token_lifetime_;  ///< issue → expiry, when known
-  std::optional<SteadyTime> refresh_at_;  ///< the current token's proactive refresh point
-  std::uint64_t token_gen_ = 0;       ///< counts accepted tokens
-  bool fetching_ = false;             ///< a FetchToken is outstanding (single flight)
+  std::optional<SteadyTime> refresh_at_;                     ///< the current token's proactive refresh point
+  std::uint64_t token_gen_ = 0;                              ///< counts accepted tokens
+  bool fetching_ = false;                                    ///< a FetchToken is outstanding (single flight)
   std::uint64_t token_refreshes_ = 0;
   std::optional<std::uint64_t> reauth_gen_;  ///< an in-band reauth in flight (token generation)
   /// The one immediate retry with a fresh token after a 401 (token_expired, or invalid)

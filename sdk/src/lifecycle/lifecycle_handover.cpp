@@ -41,7 +41,8 @@ void Lifecycle::handover_gone(Actions& out, SteadyTime now) {
 
 void Lifecycle::drop_handover(Actions& out, const std::string& why, std::uint16_t close_code) {
   if (!handover_) return;
-  out.emplace_back(CloseConnection{handover_->id, close_code, close_code == 4004 ? "protocol error" : "handover abandoned"});
+  out.emplace_back(
+      CloseConnection{handover_->id, close_code, close_code == 4004 ? "protocol error" : "handover abandoned"});
   out.emplace_back(Log{LogLevel::warn, "switching connections failed (" + why + "); staying on the current one"});
   out.emplace_back(CancelTimer{TimerKind::handover_timeout});
   handover_.reset();
@@ -51,8 +52,8 @@ Actions Lifecycle::handover_event(SteadyTime now, ConnId /*conn*/, const char* w
   Actions out;
   if (failed) {
     handover_->open = false;  // it is gone already: nothing to close
-    out.emplace_back(Log{LogLevel::warn, std::string("switching connections failed (") + what +
-                                             "); staying on the current one"});
+    out.emplace_back(
+        Log{LogLevel::warn, std::string("switching connections failed (") + what + "); staying on the current one"});
     out.emplace_back(CancelTimer{TimerKind::handover_timeout});
     handover_.reset();
     handover_gone(out, now);

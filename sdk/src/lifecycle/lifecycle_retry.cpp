@@ -48,7 +48,8 @@ Actions Lifecycle::handshake_refused(SteadyTime now, ConnId conn, const Handshak
   Actions out;
   discard_token(reaction.token, now);
   if (take_fresh_token_retry(reaction.fresh_token_retry)) {
-    react(out, now, Reaction::reconnect_at_once, make_error_code(reaction.error), what + std::string(reaction.retry_note));
+    react(out, now, Reaction::reconnect_at_once, make_error_code(reaction.error),
+          what + std::string(reaction.retry_note));
     return out;
   }
   std::optional<std::chrono::milliseconds> floor;
@@ -67,7 +68,8 @@ Actions Lifecycle::closed(SteadyTime now, ConnId conn, std::optional<std::uint16
   Actions out;
   forgive_if_stable(now);
   if (handover_ && reaction.reaction != Reaction::stop) {
-    continue_on_handover(out, now, make_error_code(close_code ? errc::closed_by_server : errc::connection_lost), detail);
+    continue_on_handover(out, now, make_error_code(close_code ? errc::closed_by_server : errc::connection_lost),
+                         detail);
     return out;
   }
   discard_token(reaction.token, now);
@@ -82,33 +84,27 @@ void Lifecycle::react(Actions& out, SteadyTime now, Reaction reaction, std::erro
       set_state(out, State::reconnecting, why, std::move(detail));
       retry_now(out, now);
       return;
-    case Reaction::stop:
-      fail_permanently(out, why, std::move(detail));
-      return;
+    case Reaction::stop: fail_permanently(out, why, std::move(detail)); return;
     case Reaction::within_drain_window:
       if (const auto drain = current_->drain_deadline; drain && *drain > now) {
         // Spread the fleet over what is left of the announced window.
         const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(*drain - now);
-        const auto delay = std::chrono::milliseconds{
-            static_cast<std::int64_t>(random_upto(static_cast<std::uint64_t>(left.count())))};
+        const auto delay =
+            std::chrono::milliseconds{static_cast<std::int64_t>(random_upto(static_cast<std::uint64_t>(left.count())))};
         last_delay_ = delay;
         retry_at(out, now + delay, why, std::move(detail));
         return;
       }
       break;  // no window announced (or it is over): backoff
-    case Reaction::backoff:
-      break;
+    case Reaction::backoff: break;
   }
   retry_later(out, now, why, std::move(detail), floor);
 }
 
 void Lifecycle::discard_token(TokenFate fate, SteadyTime now) {
   switch (fate) {
-    case TokenFate::keep:
-      return;
-    case TokenFate::discard:
-      token_.reset();
-      return;
+    case TokenFate::keep: return;
+    case TokenFate::discard: token_.reset(); return;
     case TokenFate::discard_unless_newer:
       if (token_gen_ == current_->token_gen || !token_usable(now)) token_.reset();
       return;
@@ -117,12 +113,9 @@ void Lifecycle::discard_token(TokenFate fate, SteadyTime now) {
 
 bool Lifecycle::take_fresh_token_retry(FreshTokenRetry kind) {
   switch (kind) {
-    case FreshTokenRetry::none:
-      return false;
-    case FreshTokenRetry::expired_token:
-      return !std::exchange(expired_token_retry_used_, true);
-    case FreshTokenRetry::invalid_token:
-      return !std::exchange(invalid_token_retry_used_, true);
+    case FreshTokenRetry::none: return false;
+    case FreshTokenRetry::expired_token: return !std::exchange(expired_token_retry_used_, true);
+    case FreshTokenRetry::invalid_token: return !std::exchange(invalid_token_retry_used_, true);
   }
   return false;
 }
@@ -153,7 +146,8 @@ void Lifecycle::retry_later(Actions& out, SteadyTime now, std::error_code why, s
     retry_budget_.record_failure(now);
   }
   if (retry_budget_.exhausted(now)) {
-    fail_permanently(out, make_error_code(errc::retries_exhausted), why.message() + (detail.empty() ? "" : " (" + detail + ")"));
+    fail_permanently(out, make_error_code(errc::retries_exhausted),
+                     why.message() + (detail.empty() ? "" : " (" + detail + ")"));
     return;
   }
   if (floor) floor = std::min(*floor, config_.retry_after_max);  // a server cannot park us for years

@@ -205,10 +205,11 @@ DecodeResult Decoder::decode_renormalised(std::string_view frame) {
   std::string normalised;
   try {
     const auto depth_limit = static_cast<int>(max_depth_);
-    auto parsed = nlohmann::json::parse(frame, [depth_limit](int depth, nlohmann::json::parse_event_t, nlohmann::json&) {
-      if (depth > depth_limit) throw std::length_error("too deep");
-      return true;
-    });
+    auto parsed =
+        nlohmann::json::parse(frame, [depth_limit](int depth, nlohmann::json::parse_event_t, nlohmann::json&) {
+          if (depth > depth_limit) throw std::length_error("too deep");
+          return true;
+        });
     normalised = parsed.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   } catch (const std::length_error&) {
     return fail(DecodeError::too_deep);

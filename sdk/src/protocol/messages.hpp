@@ -62,7 +62,6 @@ struct Unknown {
   std::string type;
 };
 
-using ServerMessage =
-    std::variant<Welcome, Notification, CaughtUp, ReauthOk, Drain, ServerError, Unknown>;
+using ServerMessage = std::variant<Welcome, Notification, CaughtUp, ReauthOk, Drain, ServerError, Unknown>;
 
 }  // namespace herald::detail::protocol

@@ -46,9 +46,8 @@ class Layers final : public asio_support::ByteStreamOver<LayersStream<ProxyTls, 
       : Base(make(ex, proxy, target)) {}
 
   void async_connect(const asio::ip::tcp::resolver::results_type& endpoints, StepHandler done) override {
-    tcp().async_connect(endpoints, [d = std::move(done)](boost::system::error_code ec, const asio::ip::tcp::endpoint&) mutable {
-      std::move(d)(ec);
-    });
+    tcp().async_connect(endpoints, [d = std::move(done)](boost::system::error_code ec,
+                                                         const asio::ip::tcp::endpoint&) mutable { std::move(d)(ec); });
   }
 
   SSL* proxy_tls() override {
@@ -123,7 +122,6 @@ class Layers final : public asio_support::ByteStreamOver<LayersStream<ProxyTls, 
       return tcp();
     }
   }
-
 };
 
 }  // namespace

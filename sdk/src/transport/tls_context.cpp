@@ -86,16 +86,10 @@ TlsFailure verify_failure(int error, int depth) {
     case X509_V_ERR_CERT_HAS_EXPIRED:
     case X509_V_ERR_CERT_NOT_YET_VALID:
     case X509_V_ERR_ERROR_IN_CERT_NOT_BEFORE_FIELD:
-    case X509_V_ERR_ERROR_IN_CERT_NOT_AFTER_FIELD:
-      f.code = errc::tls_expired;
-      break;
+    case X509_V_ERR_ERROR_IN_CERT_NOT_AFTER_FIELD: f.code = errc::tls_expired; break;
     case X509_V_ERR_HOSTNAME_MISMATCH:
-    case X509_V_ERR_IP_ADDRESS_MISMATCH:
-      f.code = errc::tls_host_mismatch;
-      break;
-    default:
-      f.code = errc::tls_untrusted;
-      break;
+    case X509_V_ERR_IP_ADDRESS_MISMATCH: f.code = errc::tls_host_mismatch; break;
+    default: f.code = errc::tls_untrusted; break;
   }
   f.detail = std::string("certificate verify failed: ") + X509_verify_cert_error_string(error) + " (depth " +
              std::to_string(depth) + ")";
@@ -169,7 +163,8 @@ TlsClientContext::TlsClientContext(const TlsOptions& o) : context_(ssl::context:
   if (!o.client_key_file.empty() && !o.client_key_pem.empty()) {
     bad_option("client_key_pem", "set either client_key_file or client_key_pem");
   }
-  if (has_cert != has_key) bad_option(has_cert ? "client_key_file" : "client_cert_file", "a client certificate needs its key");
+  if (has_cert != has_key)
+    bad_option(has_cert ? "client_key_file" : "client_cert_file", "a client certificate needs its key");
   if (!o.client_cert_file.empty()) {
     require_readable_file("client_cert_file", o.client_cert_file);
     context_.use_certificate_chain_file(o.client_cert_file, ec);
@@ -186,7 +181,8 @@ TlsClientContext::TlsClientContext(const TlsOptions& o) : context_(ssl::context:
     context_.use_private_key(boost::asio::buffer(o.client_key_pem), ssl::context::pem, ec);
     if (ec) bad_option("client_key_pem", "no usable unencrypted PEM key (" + reason_of(ec) + ")");
   }
-  if (has_cert && SSL_CTX_check_private_key(ctx) != 1) bad_option("client_key_file", "the key does not match the client certificate");
+  if (has_cert && SSL_CTX_check_private_key(ctx) != 1)
+    bad_option("client_key_file", "the key does not match the client certificate");
 
   context_.set_verify_mode(ssl::verify_peer);
   SSL_CTX_set_cert_verify_callback(ctx, &TlsClientContext::verify_chain, this);
@@ -212,9 +208,11 @@ std::optional<TlsFailure> TlsClientContext::prepare(SSL* ssl, TlsPeerCheck& chec
       return TlsFailure{errc::tls_protocol, "cannot verify IP address " + check.host};
     }
   } else {
-    if (SSL_set1_host(ssl, check.host.c_str()) != 1) return TlsFailure{errc::tls_protocol, "cannot verify host " + check.host};
+    if (SSL_set1_host(ssl, check.host.c_str()) != 1)
+      return TlsFailure{errc::tls_protocol, "cannot verify host " + check.host};
     // SSL_set_tlsext_host_name is a macro with a C cast; this is its expansion.
-    if (SSL_ctrl(ssl, SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name, const_cast<char*>(check.host.c_str())) != 1) {
+    if (SSL_ctrl(ssl, SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name, const_cast<char*>(check.host.c_str())) !=
+        1) {
       return TlsFailure{errc::tls_protocol, "cannot set SNI host name"};
     }
   }
@@ -236,14 +234,16 @@ std::optional<TlsFailure> TlsClientContext::check_established(SSL* ssl, const Tl
   if (pinned(sent)) return std::nullopt;
   X509_STORE_CTX* store = X509_STORE_CTX_new();
   bool ok = false;
-  if (store != nullptr && X509_STORE_CTX_init(store, SSL_CTX_get_cert_store(context_.native_handle()), leaf, sent) == 1 &&
+  if (store != nullptr &&
+      X509_STORE_CTX_init(store, SSL_CTX_get_cert_store(context_.native_handle()), leaf, sent) == 1 &&
       X509_verify_cert(store) == 1) {
     ok = pinned(X509_STORE_CTX_get0_chain(store));
   }
   X509_STORE_CTX_free(store);
   ERR_clear_error();
   if (ok) return std::nullopt;
-  return TlsFailure{errc::tls_pin_mismatch, "no certificate of the resumed session's chain for " + check.host + " matches a pin"};
+  return TlsFailure{errc::tls_pin_mismatch,
+                    "no certificate of the resumed session's chain for " + check.host + " matches a pin"};
 }
 
 TlsFailure TlsClientContext::classify(const TlsPeerCheck& check, const boost::system::error_code& ec) {

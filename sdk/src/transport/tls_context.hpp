@@ -34,10 +34,10 @@ struct TlsFailure {
 
 /// What one connection's handshake found. Lives in the session, next to its SSL*.
 struct TlsPeerCheck {
-  std::string host;                   ///< the URL's host (name or IP literal)
-  std::string endpoint;               ///< "host:port", the session cache's key
-  std::optional<TlsFailure> failure;  ///< the first verification failure
-  bool client_cert_requested = false; ///< the server asked for one and none was configured
+  std::string host;                    ///< the URL's host (name or IP literal)
+  std::string endpoint;                ///< "host:port", the session cache's key
+  std::optional<TlsFailure> failure;   ///< the first verification failure
+  bool client_cert_requested = false;  ///< the server asked for one and none was configured
 };
 
 class TlsClientContext {

@@ -8,7 +8,8 @@ namespace {
 
 std::string lower(std::string_view s) {
   std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return out;
 }
 
@@ -80,7 +81,8 @@ std::optional<StreamUrl> parse_stream_url(std::string_view url, std::string& err
     return std::nullopt;
   }
   if (out.port.empty()) out.port = out.tls ? "443" : "80";
-  if (out.port.size() > 5 || !std::all_of(out.port.begin(), out.port.end(), [](unsigned char c) { return std::isdigit(c); }) ||
+  if (out.port.size() > 5 ||
+      !std::all_of(out.port.begin(), out.port.end(), [](unsigned char c) { return std::isdigit(c); }) ||
       std::stoul(out.port) > 65535) {
     error = "URL has an invalid port";
     return std::nullopt;

@@ -97,9 +97,8 @@ class Session final : public WsConnection, public std::enable_shared_from_this<S
     websocket::close_reason why;
     why.code = code;
     why.reason = reason.substr(0, why.reason.max_size());
-    ws_.async_close(why, asio::bind_cancellation_slot(parked_.close.slot(), [self = shared_from_this()](beast::error_code) {
-      self->abort();
-    }));
+    ws_.async_close(why, asio::bind_cancellation_slot(
+                             parked_.close.slot(), [self = shared_from_this()](beast::error_code) { self->abort(); }));
     // Beast 1.81 can deadlock here: if the read in progress fails the connection (a
     // message over max_frame_bytes, bad UTF-8...) while this close holds the write lock,
     // the read parks waiting for the write lock while holding the read lock, and the
@@ -116,9 +115,10 @@ class Session final : public WsConnection, public std::enable_shared_from_this<S
   void ping() override {
     if (ping_in_flight_ || !open_ || closing_) return;
     ping_in_flight_ = true;
-    ws_.async_ping({}, asio::bind_cancellation_slot(parked_.ping.slot(), [self = shared_from_this()](beast::error_code) {
-      self->ping_in_flight_ = false;
-    }));
+    ws_.async_ping({},
+                   asio::bind_cancellation_slot(parked_.ping.slot(), [self = shared_from_this()](beast::error_code) {
+                     self->ping_in_flight_ = false;
+                   }));
   }
 
   void send(std::string text, bool secret) override {
@@ -154,8 +154,8 @@ class Session final : public WsConnection, public std::enable_shared_from_this<S
 
   // A failure before the tunnel is up is the proxy's when there is one.
   errc step_errc() const {
-    const bool proxy_step = step_ == AttemptStep::resolving || step_ == AttemptStep::connecting || step_ == AttemptStep::proxy_tls ||
-                            step_ == AttemptStep::tunnelling;
+    const bool proxy_step = step_ == AttemptStep::resolving || step_ == AttemptStep::connecting ||
+                            step_ == AttemptStep::proxy_tls || step_ == AttemptStep::tunnelling;
     return proxy_ && proxy_step ? errc::proxy_failed : errc::connect_failed;
   }
 
@@ -191,10 +191,9 @@ class Session final : public WsConnection, public std::enable_shared_from_this<S
     step_ = AttemptStep::resolving;
     const std::string host = proxy_ ? proxy_->endpoint.host : url_.host;
     const std::string port = proxy_ ? std::to_string(proxy_->endpoint.port) : url_.port;
-    resolver_.async_resolve(host, port,
-                            [self = shared_from_this()](beast::error_code ec, tcp::resolver::results_type r) {
-                              self->on_resolve(ec, r);
-                            });
+    resolver_.async_resolve(
+        host, port,
+        [self = shared_from_this()](beast::error_code ec, tcp::resolver::results_type r) { self->on_resolve(ec, r); });
   }
 
   std::string first_hop() const {
@@ -203,7 +202,9 @@ class Session final : public WsConnection, public std::enable_shared_from_this<S
 
   void on_resolve(beast::error_code ec, const tcp::resolver::results_type& results) {
     if (attempt_over()) return;
-    if (ec) return fail(step_errc(), "resolve " + (proxy_ ? proxy_->endpoint.host : url_.host) + ": " + ec.message() + via_proxy());
+    if (ec)
+      return fail(step_errc(),
+                  "resolve " + (proxy_ ? proxy_->endpoint.host : url_.host) + ": " + ec.message() + via_proxy());
     step_ = AttemptStep::connecting;
     layers().async_connect(results, [self = shared_from_this()](beast::error_code e) { self->on_connect(e); });
   }
@@ -282,7 +283,7 @@ class Session final : public WsConnection, public std::enable_shared_from_this<S
     step_ = AttemptStep::upgrading;
     websocket::stream_base::timeout t{};
     t.handshake_timeout = websocket::stream_base::none();  // the attempt's deadline runs
-    t.idle_timeout = websocket::stream_base::none();  // liveness is the lifecycle's job
+    t.idle_timeout = websocket::stream_base::none();       // liveness is the lifecycle's job
     t.keep_alive_pings = false;
     ws_.set_option(t);
     // Beast applies the limit to the inflated size of a compressed message as well.
@@ -383,7 +384,8 @@ class Session final : public WsConnection, public std::enable_shared_from_this<S
       }
       if (!self->outbox_.empty() && !self->closing_) self->write_next();
     };
-    ws_.async_write(asio::buffer(outbox_.front().text), asio::bind_cancellation_slot(parked_.write.slot(), std::move(done)));
+    ws_.async_write(asio::buffer(outbox_.front().text),
+                    asio::bind_cancellation_slot(parked_.write.slot(), std::move(done)));
   }
 
   StreamLayers& layers() { return ws_.next_layer().bytes(); }
@@ -405,7 +407,7 @@ class Session final : public WsConnection, public std::enable_shared_from_this<S
   std::optional<ProxyRoute> proxy_;
   TlsPeerCheck proxy_check_;
   tcp::resolver resolver_;
-  asio::steady_timer deadline_;  // the whole attempt, until the upgrade is done; then the close
+  asio::steady_timer deadline_;                // the whole attempt, until the upgrade is done; then the close
   asio_support::ParkedOpCancellation parked_;  // before ws_: outlives the handlers it holds
   websocket::stream<LayeredStream> ws_;
   AttemptStep step_ = AttemptStep::resolving;
@@ -437,7 +439,8 @@ std::shared_ptr<WsConnection> WsConnection::create(const asio::any_io_executor& 
                                                    ConnectionSettings settings) {
   const bool proxy_tls = proxy && proxy->endpoint.kind == ProxyKind::https;
   if (proxy_tls && !proxy->tls) throw std::logic_error("an https:// proxy needs its TLS context");
-  auto layers = StreamLayers::make(executor, proxy_tls ? &proxy->tls->context() : nullptr, tls ? &tls->context() : nullptr);
+  auto layers =
+      StreamLayers::make(executor, proxy_tls ? &proxy->tls->context() : nullptr, tls ? &tls->context() : nullptr);
   return create_on(std::move(layers), executor, std::move(tls), std::move(proxy), std::move(events), settings);
 }
 

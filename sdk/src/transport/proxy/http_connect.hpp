@@ -48,8 +48,9 @@ class HttpConnectOp : boost::asio::coroutine {
       if (ec) return complete_with(self, proxy_io_error("sending the CONNECT request", ec));
       while ((state_->wanted = connect_header_bytes_wanted(state_->header)) > 0) {
         if (state_->header.size() + state_->wanted > kMaxConnectResponseHeader) {
-          return complete_with(self, ProxyError{errc::proxy_failed, "the proxy's answer to CONNECT exceeds " +
-                                                               std::to_string(kMaxConnectResponseHeader) + " bytes"});
+          return complete_with(
+              self, ProxyError{errc::proxy_failed, "the proxy's answer to CONNECT exceeds " +
+                                                       std::to_string(kMaxConnectResponseHeader) + " bytes"});
         }
         state_->header.resize(state_->header.size() + state_->wanted);
         BOOST_ASIO_CORO_YIELD boost::asio::async_read(

@@ -153,15 +153,9 @@ std::optional<ProxyEndpoint> parse_proxy_url(std::string_view url, std::string& 
 std::string describe(const ProxyEndpoint& proxy) {
   std::string scheme;
   switch (proxy.kind) {
-    case ProxyKind::http:
-      scheme = "http";
-      break;
-    case ProxyKind::https:
-      scheme = "https";
-      break;
-    case ProxyKind::socks5:
-      scheme = proxy.name_resolution == TargetNameResolution::local ? "socks5" : "socks5h";
-      break;
+    case ProxyKind::http: scheme = "http"; break;
+    case ProxyKind::https: scheme = "https"; break;
+    case ProxyKind::socks5: scheme = proxy.name_resolution == TargetNameResolution::local ? "socks5" : "socks5h"; break;
   }
   return scheme + "://" + (proxy.credentials ? "<credentials>@" : "") + host_port(proxy.host, proxy.port);
 }

@@ -101,19 +101,14 @@ std::variant<Socks5Reply, Socks5NeedBytes, ProxyError> decode_socks5_reply(ByteV
   std::size_t address_size = 0;
   std::size_t address_start = kHead;
   switch (bytes[3]) {
-    case kAtypIpv4:
-      address_size = 4;
-      break;
-    case kAtypIpv6:
-      address_size = 16;
-      break;
+    case kAtypIpv4: address_size = 4; break;
+    case kAtypIpv6: address_size = 16; break;
     case kAtypDomain:
       if (bytes.size() < kHead + 1) return Socks5NeedBytes{kHead + 1};
       address_size = bytes[kHead];
       address_start = kHead + 1;
       break;
-    default:
-      return failed("the proxy's CONNECT reply has an unknown address type " + std::to_string(bytes[3]));
+    default: return failed("the proxy's CONNECT reply has an unknown address type " + std::to_string(bytes[3]));
   }
   const std::size_t total = address_start + address_size + 2;
   if (bytes.size() < total) return Socks5NeedBytes{total};
@@ -138,24 +133,15 @@ std::variant<Socks5Reply, Socks5NeedBytes, ProxyError> decode_socks5_reply(ByteV
 
 std::string socks5_reply_text(std::uint8_t code) {
   switch (code) {
-    case 0:
-      return "succeeded";
-    case 1:
-      return "general SOCKS server failure";
-    case 2:
-      return "connection not allowed by the proxy's rules";
-    case 3:
-      return "network unreachable from the proxy";
-    case 4:
-      return "target host unreachable from the proxy";
-    case 5:
-      return "connection refused by the target";
-    case 6:
-      return "TTL expired";
-    case 7:
-      return "command not supported by the proxy";
-    case 8:
-      return "address type not supported by the proxy";
+    case 0: return "succeeded";
+    case 1: return "general SOCKS server failure";
+    case 2: return "connection not allowed by the proxy's rules";
+    case 3: return "network unreachable from the proxy";
+    case 4: return "target host unreachable from the proxy";
+    case 5: return "connection refused by the target";
+    case 6: return "TTL expired";
+    case 7: return "command not supported by the proxy";
+    case 8: return "address type not supported by the proxy";
   }
   return "unassigned reply code " + std::to_string(code);
 }

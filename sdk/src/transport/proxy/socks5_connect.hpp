@@ -88,8 +88,8 @@ class Socks5ConnectOp : boost::asio::coroutine {
           if (auto* error = std::get_if<ProxyError>(&decoded)) return complete_with(self, std::move(*error));
           if (auto* reply = std::get_if<Socks5Reply>(&decoded)) {
             if (reply->code != 0) {
-              return complete_with(self, ProxyError{errc::proxy_failed,
-                                           "the SOCKS5 proxy refused the tunnel: " + socks5_reply_text(reply->code)});
+              return complete_with(self, ProxyError{errc::proxy_failed, "the SOCKS5 proxy refused the tunnel: " +
+                                                                            socks5_reply_text(reply->code)});
             }
             break;
           }

@@ -127,8 +127,7 @@ class Server {
   /// Stores a notification for `user_id` and fans it out to the user's live
   /// connections; returns its id. `data_json` must be a JSON object (text). Same code
   /// path as POST /v1/users/{user_id}/notifications. Throws std::invalid_argument.
-  std::uint64_t publish(const std::string& user_id, const std::string& topic,
-                        const std::string& data_json);
+  std::uint64_t publish(const std::string& user_id, const std::string& topic, const std::string& data_json);
 
   /// An HS256 access token for `user_id` (claims sub, iat, exp, and iss/aud when
   /// configured), valid for `ttl` (may be negative, for tests of expiry).
