@@ -87,12 +87,13 @@ bool Client::start() {
   auto s = std::make_unique<detail::Session>();
   s->run = ++runs_;
   s->dispatcher = new detail::Dispatcher(this);
-  s->cursor =
-      std::make_shared<detail::HandoverCursorStore>(options_.cursorStore ? options_.cursorStore : default_store_);
 
   herald::ClientOptions sdk = options_.sdk;
   sdk.url = options_.url.toString(QUrl::FullyEncoded).toStdString();
-  sdk.cursor_store = s->cursor;
+  sdk.cursor_store = options_.cursorStore ? options_.cursorStore : default_store_;
+  // The SDK's callback only posts a notification to this thread: it is taken once
+  // notificationReceived was emitted (deliver() acknowledges it).
+  sdk.delivery_receipt = herald::DeliveryReceipt::acknowledged;
   if (options_.tokenProvider) {
     sdk.token_provider = options_.tokenProvider;
   } else {
@@ -192,12 +193,12 @@ void Client::deliver(quint64 id, const QString& topic, const QDateTime& created_
   session_->in_flight = id;
   cursor_ = id;
   Q_EMIT notificationReceived(id, topic, created_at, data);
-  // The slot may have stopped, restarted or destroyed this object. end_session() marks
-  // the in-flight id itself; here only the same run is told.
+  // The slot may have stopped, restarted or destroyed this object. end_session()
+  // acknowledges the in-flight id itself; here only the same run is told.
   if (!self) return;
   if (session_ && session_->run == run) {
     session_->in_flight.reset();
-    session_->cursor->mark_handed_over(id);
+    session_->client->acknowledge(id);
   }
   Q_EMIT cursorChanged();
 }
@@ -230,11 +231,7 @@ void Client::apply_state(State state, const QString& reason, const QString& mess
 void Client::report_gap(const herald::GapEvent& gap) {
   QPointer<Client> self(this);
   const bool reset = gap.reason == herald::GapReason::reset;
-  if (reset) {
-    // In signal order: what was emitted before a reset counts in the old history.
-    if (session_) session_->cursor->restart(herald::Cursor{0, gap.epoch});
-    cursor_ = 0;
-  }
+  if (reset) cursor_ = 0;
   Q_EMIT gapDetected(quint64{gap.last_seen_id.value_or(0)}, quint64{gap.first_available_id},
                      QString::fromLatin1(herald::to_string(gap.reason)));
   if (self && reset) Q_EMIT cursorChanged();
@@ -253,15 +250,12 @@ void Client::request_token() {
 void Client::end_session() {
   if (!session_) return;
   std::unique_ptr<detail::Session> s = std::move(session_);
-  // After stop() returns no SDK callback and no token fetch runs, so nothing posts to
-  // the dispatcher any more and the SDK no longer touches the cursor store.
+  // Stopped from inside notificationReceived: that notification counts as taken.
+  if (s->in_flight) s->client->acknowledge(*s->in_flight);
+  // stop() flushes what was acknowledged. After it returns no SDK callback and no token
+  // fetch runs, so nothing posts to the dispatcher any more and the SDK no longer
+  // touches the cursor store.
   s->client->stop();
-  if (s->in_flight) s->cursor->mark_handed_over(*s->in_flight);  // stopped from inside the slot
-  try {
-    s->cursor->final_flush();
-  } catch (const std::exception& e) {
-    qCWarning(lc_sdk).noquote() << "cursor store flush failed:" << QString::fromUtf8(e.what());
-  }
   if (s->signal_provider) s->signal_provider->cancel();
   s->client.reset();
   // Deleting the dispatcher makes Qt discard what is still queued for it. If one of its

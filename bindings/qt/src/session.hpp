@@ -1,6 +1,6 @@
 // One run of a herald::qt::Client: the SDK client, the context object that carries its
 // reports to the QObject's thread, the token provider answered by signals, and the
-// cursor store that follows what was emitted.
+// acknowledgement of what was emitted.
 #pragma once
 
 #include <QObject>
@@ -9,7 +9,6 @@
 #include <memory>
 #include <mutex>
 
-#include "handover_cursor_store.hpp"
 #include "herald/client.hpp"
 #include "herald/qt/client.hpp"
 
@@ -74,7 +73,6 @@ struct Session {
   quint64 run = 0;                                       // tells runs apart (a slot may stop and start the client)
   Dispatcher* dispatcher = nullptr;                      // child of the Client until the session ends
   std::shared_ptr<SignalTokenProvider> signal_provider;  // null with a custom provider
-  std::shared_ptr<HandoverCursorStore> cursor;
   std::unique_ptr<herald::Client> client;
   std::optional<quint64> in_flight;  // the id being emitted right now
 };

@@ -27,6 +27,9 @@
 //   moves past it.
 // - Exceptions thrown by a callback are caught and logged; the notification counts as
 //   handed over.
+// - With ClientOptions::delivery_receipt = DeliveryReceipt::acknowledged, "handed
+//   over" above means acknowledged (Client::acknowledge): the stored cursor follows the
+//   application's acknowledgements instead of the callback's return.
 #pragma once
 
 #include <chrono>
@@ -52,6 +55,20 @@ class any_io_executor;
 }
 
 namespace herald {
+
+/// When a notification counts as taken by the application: the stored cursor (the
+/// CursorStore, so what a restart of the process resumes from) never moves past one
+/// that was not. Within a running client every notification is handed over once
+/// either way; a reconnect resumes after the last one handed to on_notification.
+enum class DeliveryReceipt {
+  /// When on_notification returned (or threw). Default.
+  callback_returned,
+  /// When the application called Client::acknowledge() with its id or a later one's,
+  /// for example once it committed the notification to its own database, or once the
+  /// thread it posted the notification to showed it. Notifications delivered and not
+  /// acknowledged are delivered again by the next client on the same store.
+  acknowledged,
+};
 
 /// Every setting of a client. Only `url` (or `urls`) and `token_provider` are required.
 struct ClientOptions {
@@ -131,6 +148,9 @@ struct ClientOptions {
   /// file, directory or PEM, verifier); `tls.pins` and the client certificate are for
   /// the stream server only. Default: none (connect directly). See herald/proxy.hpp.
   ProxyOptions proxy;
+  /// When the stored cursor may move past a notification. Default: when on_notification
+  /// returned. See DeliveryReceipt.
+  DeliveryReceipt delivery_receipt = DeliveryReceipt::callback_returned;
   /// How often buffered cursor writes are flushed. Must not be negative. Default 1 s.
   std::chrono::milliseconds cursor_flush_interval{1'000};
   /// A server's Retry-After (429/503) is a floor for the next attempt, but never more
@@ -187,6 +207,9 @@ struct ClientMetrics {
   std::uint64_t duplicates_dropped = 0;
   /// Proactive token refreshes completed on a live connection (in-band or by switching).
   std::uint64_t token_refreshes = 0;
+  /// The id of the last notification handed to on_notification (or the stored cursor
+  /// before the first): where a reconnect resumes. Under DeliveryReceipt::acknowledged
+  /// the stored cursor may be behind it.
   std::optional<std::uint64_t> cursor;
   std::error_code last_error;
   /// The delay chosen for the pending (or last) reconnect.
@@ -232,6 +255,16 @@ class Client {
   /// connected one opens a fresh connection and switches to it once caught up, without
   /// a visible state change (make-before-break). Any thread; does nothing when stopped.
   void reconnect_now();
+
+  /// DeliveryReceipt::acknowledged: the application has taken notification `id` and
+  /// every one delivered before it (acknowledge in the order of delivery; one call for
+  /// the latest of a batch is enough). The stored cursor moves to it; it is flushed
+  /// within `cursor_flush_interval` and by stop(). Any thread, any time, also from inside
+  /// on_notification. An id that was not delivered by this client or was acknowledged
+  /// already does nothing, and so does a call after stop() began: acknowledge before
+  /// stopping what should count as taken. With DeliveryReceipt::callback_returned it
+  /// does nothing.
+  void acknowledge(std::uint64_t id);
 
   ClientMetrics metrics() const;
 

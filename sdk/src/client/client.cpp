@@ -16,6 +16,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 
+#include "client/acknowledged_cursor.hpp"
 #include "client/callback_slot.hpp"
 #include "client/endpoints.hpp"
 #include "client/options.hpp"
@@ -50,6 +51,7 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
         timers(strand),
         flush_timer(strand) {
     metrics.cursor = lifecycle.cursor();
+    if (options.delivery_receipt == DeliveryReceipt::acknowledged) acknowledged.emplace();
   }
 
   std::optional<Cursor> load_cursor() {
@@ -93,20 +95,27 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
     flush_timer.cancel();
     for (auto& [id, c] : connections) c->close(1000, "client stopped");
     connections.clear();
-    // stop() from inside on_notification: that notification counts as handed over.
-    if (delivering) save_cursor(Cursor{*delivering, lifecycle.epoch()});
+    // stop() from inside on_notification: that notification counts as handed over
+    // (unless the application acknowledges what it took).
+    if (delivering && !acknowledged) save_cursor(Cursor{*delivering, lifecycle.epoch()});
     flush_cursor();
     set_metric_state(State::stopped);
   }
 
+  // The application's stop(): after it, the cursor store is no longer called.
+  void stop_for_application() {
+    stop_here();
+    store_closed = true;
+  }
+
   void stop() {
-    if (strand.running_in_this_thread()) return stop_here();
+    if (strand.running_in_this_thread()) return stop_for_application();
     std::lock_guard lock(stop_mutex);
     if (stop_complete) return;
     std::promise<void> done;
     auto finished = done.get_future();
     asio::post(strand, [self = shared_from_this(), &done] {
-      self->stop_here();
+      self->stop_for_application();
       done.set_value();
     });
     finished.wait();
@@ -270,6 +279,8 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
   void run(detail::Deliver& d) {
     if (stopped) return;
     const auto id = d.notification.id;
+    // Before the callback, which may acknowledge it at once.
+    if (acknowledged) store_cursor(acknowledged->delivered(id, lifecycle.epoch()));
     if (const auto cb = on_notification.get()) {
       delivering = id;
       guarded([&] { (*cb)(d.notification); }, "notification");
@@ -277,13 +288,34 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
     }
     // The cursor advances only after the application's callback returned (or, when the
     // callback called stop(), stop() saved and flushed it: the store is done then).
-    if (!stopped) save_cursor(Cursor{id, lifecycle.epoch()});
-    {
-      std::lock_guard lock(metrics_mutex);
-      ++metrics.notifications_delivered;
-      metrics.cursor = id;
+    if (!acknowledged) store_cursor(Cursor{id, lifecycle.epoch()});
+    std::lock_guard lock(metrics_mutex);
+    ++metrics.notifications_delivered;
+    metrics.cursor = id;
+  }
+
+  void acknowledge(std::uint64_t id) {
+    if (strand.running_in_this_thread()) return acknowledge_here(id);
+    on_strand([id](Impl& self) { self.acknowledge_here(id); });
+  }
+
+  void acknowledge_here(std::uint64_t id) {
+    if (!acknowledged || store_closed) return;
+    const auto cursor = acknowledged->acknowledge(id);
+    if (!stopped) return store_cursor(cursor);
+    // Stopped by a permanent failure: what the application still takes counts until
+    // its own stop().
+    if (cursor) {
+      save_cursor(*cursor);
+      flush_cursor();
     }
-    if (!flush_pending && !stopped) {
+  }
+
+  // Saves `cursor` (buffered: flushed within cursor_flush_interval, or by stop()).
+  void store_cursor(const std::optional<Cursor>& cursor) {
+    if (!cursor || stopped) return;
+    save_cursor(*cursor);
+    if (!flush_pending) {
       flush_pending = true;
       flush_timer.expires_after(options.cursor_flush_interval);
       flush_timer.async_wait([w = weak_from_this()](const boost::system::error_code& ec) {
@@ -296,7 +328,11 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
   }
 
   void run(detail::SaveCursor& c) {
-    save_cursor(c.cursor);
+    if (acknowledged) {
+      if (const auto now = acknowledged->set(c.cursor)) save_cursor(*now);
+    } else {
+      save_cursor(c.cursor);
+    }
     flush_cursor();
     std::lock_guard lock(metrics_mutex);
     metrics.cursor = c.cursor.id;
@@ -387,10 +423,12 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
   detail::TimerTable timers;
   asio::steady_timer flush_timer;
   bool flush_pending = false;
-  std::optional<std::uint64_t> delivering;  // the id whose on_notification is running
+  std::optional<std::uint64_t> delivering;                 // the id whose on_notification is running
+  std::optional<detail::AcknowledgedCursor> acknowledged;  // DeliveryReceipt::acknowledged
   std::map<detail::ConnId, std::shared_ptr<detail::WsConnection>> connections;  // at most two
   std::uint64_t token_generation = 0;
-  bool stopped = false;  // strand only
+  bool stopped = false;       // strand only
+  bool store_closed = false;  // strand only: the application's stop() ran
   std::mutex stop_mutex;
   bool stop_complete = false;  // guarded by stop_mutex
 
@@ -456,6 +494,10 @@ void Client::stop() {
 void Client::reconnect_now() {
   const auto impl = impl_;
   impl->reconnect_now();
+}
+void Client::acknowledge(std::uint64_t id) {
+  const auto impl = impl_;
+  impl->acknowledge(id);
 }
 
 ClientMetrics Client::metrics() const {

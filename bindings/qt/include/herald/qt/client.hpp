@@ -30,8 +30,8 @@
 // Exactly once: notifications queued to this thread but never emitted (the object was
 // stopped or destroyed first) are not lost. The cursor the SDK persists through
 // ClientOptions::cursorStore only moves past a notification once notificationReceived
-// returned for it, so the next start() (in this process or the next) replays them. See
-// docs/qt.md.
+// returned for it (the object acknowledges it to the SDK then), so the next start() (in this process or the next)
+// replays them. See docs/qt.md.
 #pragma once
 
 #include <QDateTime>
@@ -66,8 +66,9 @@ struct ClientOptions {
   std::shared_ptr<herald::TokenProvider> tokenProvider;
   /// Every other SDK setting (backoff, timeouts, frame limit, CA file, log level...),
   /// with the SDK's defaults. Its url, token_provider and cursor_store are replaced by
-  /// the fields above. When its logger is empty, SDK log lines go to the Qt logging
-  /// category "herald.sdk" (they never contain tokens).
+  /// the fields above, and its delivery_receipt by DeliveryReceipt::acknowledged (the
+  /// object acknowledges each notification once it emitted it). When its logger is empty, SDK log lines go to the Qt
+  /// logging category "herald.sdk" (they never contain tokens).
   herald::ClientOptions sdk;
 };
 
