@@ -17,7 +17,9 @@
 //   replaced, when it replaces itself) finishes as it started, on its own captures.
 // - Callbacks never run concurrently with each other. They run on the client's I/O
 //   thread: a thread the client owns, or the executor given to the advanced constructor.
-//   Keep them short; a blocked callback blocks this client's stream.
+//   Keep them short; a blocked callback blocks this client's stream. Or they run where
+//   ClientOptions::callback_dispatcher puts them (a UI thread, a serial queue): then a
+//   slow callback delays only itself.
 // - stop() is idempotent, may be called from any thread, also from inside a callback,
 //   and no callback runs after it returns. Destroying a running client stops it first;
 //   destroying it from inside one of its own callbacks is safe too.
@@ -69,6 +71,10 @@ enum class DeliveryReceipt {
   /// acknowledged are delivered again by the next client on the same store.
   acknowledged,
 };
+
+/// Runs a task on the application's side: posts it to a UI event loop, a serial queue, a
+/// worker. See ClientOptions::callback_dispatcher.
+using CallbackDispatcher = std::function<void(std::function<void()> task)>;
 
 /// Every setting of a client. Only `url` (or `urls`) and `token_provider` are required.
 struct ClientOptions {
@@ -148,6 +154,19 @@ struct ClientOptions {
   /// file, directory or PEM, verifier); `tls.pins` and the client certificate are for
   /// the stream server only. Default: none (connect directly). See herald/proxy.hpp.
   ProxyOptions proxy;
+  /// Where the callbacks (on_notification, on_state, on_gap) run. Empty (default): on
+  /// the client's I/O thread. Set: each callback is given to it as a task, in order, and
+  /// it must run them one at a time in that order (a serial queue); it may drop tasks
+  /// (a queue destroyed with tasks in it) and must not run one inline from inside the
+  /// client (it is called on the I/O thread). With DeliveryReceipt::callback_returned a
+  /// notification counts as taken when its task's callback returned, so what was queued
+  /// and never run is delivered again by the next client on the same store. stop(), from
+  /// any thread, waits for a callback running on another thread and drops the tasks not
+  /// run yet; from inside a callback it does not wait and that callback's notification
+  /// counts as taken. A setter (on_notification, ...) applies to tasks dispatched after
+  /// it returned. Exceptions of a callback are caught and logged (on the I/O thread); of
+  /// the dispatcher itself too (that callback is dropped).
+  CallbackDispatcher callback_dispatcher;
   /// When the stored cursor may move past a notification. Default: when on_notification
   /// returned. See DeliveryReceipt.
   DeliveryReceipt delivery_receipt = DeliveryReceipt::callback_returned;

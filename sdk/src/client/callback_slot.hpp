@@ -4,9 +4,12 @@
 // callback that is running — not even when the callback replaces itself.
 #pragma once
 
+#include <exception>
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <string>
 #include <utility>
 
 namespace herald::detail {
@@ -34,5 +37,18 @@ class CallbackSlot {
   mutable std::mutex mutex_;
   std::shared_ptr<const Callback> current_;
 };
+
+/// Calls `cb(event)`. Whatever it throws is caught: returns the line to log about it.
+template <class Callback, class Event>
+std::optional<std::string> call_guarded(const Callback& cb, const Event& event, const char* what) {
+  try {
+    cb(event);
+    return std::nullopt;
+  } catch (const std::exception& e) {
+    return std::string(what) + " callback threw: " + e.what();
+  } catch (...) {
+    return std::string(what) + " callback threw";
+  }
+}
 
 }  // namespace herald::detail

@@ -17,6 +17,7 @@
 #include <boost/asio/strand.hpp>
 
 #include "client/acknowledged_cursor.hpp"
+#include "client/callback_gate.hpp"
 #include "client/callback_slot.hpp"
 #include "client/endpoints.hpp"
 #include "client/options.hpp"
@@ -51,7 +52,9 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
         timers(strand),
         flush_timer(strand) {
     metrics.cursor = lifecycle.cursor();
-    if (options.delivery_receipt == DeliveryReceipt::acknowledged) acknowledged.emplace();
+    // A dispatched callback reports its notification taken through the same bookkeeping.
+    if (options.callback_dispatcher) gate = std::make_shared<detail::CallbackGate>();
+    if (options.delivery_receipt == DeliveryReceipt::acknowledged || gate) acknowledged.emplace();
   }
 
   std::optional<Cursor> load_cursor() {
@@ -109,6 +112,13 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
   }
 
   void stop() {
+    if (gate) {
+      // No dispatched callback runs after stop() returns: wait for one running on another
+      // thread (never on the strand: a callback may be waiting for it). One that calls
+      // stop() itself has its notification taken, as a callback on the strand has.
+      const auto taken = gate->close(/*wait=*/!strand.running_in_this_thread());
+      if (taken && options.delivery_receipt == DeliveryReceipt::callback_returned) acknowledge_taken(*taken);
+    }
     if (strand.running_in_this_thread()) return stop_for_application();
     std::lock_guard lock(stop_mutex);
     if (stop_complete) return;
@@ -281,11 +291,7 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
     const auto id = d.notification.id;
     // Before the callback, which may acknowledge it at once.
     if (acknowledged) store_cursor(acknowledged->delivered(id, lifecycle.epoch()));
-    if (const auto cb = on_notification.get()) {
-      delivering = id;
-      guarded([&] { (*cb)(d.notification); }, "notification");
-      delivering.reset();
-    }
+    call_application(on_notification, std::move(d.notification), "notification", id);
     // The cursor advances only after the application's callback returned (or, when the
     // callback called stop(), stop() saved and flushed it: the store is done then).
     if (!acknowledged) store_cursor(Cursor{id, lifecycle.epoch()});
@@ -294,7 +300,13 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
     metrics.cursor = id;
   }
 
+  // The application's acknowledge().
   void acknowledge(std::uint64_t id) {
+    if (options.delivery_receipt == DeliveryReceipt::acknowledged) acknowledge_taken(id);
+  }
+
+  // Notification `id` (and everything before it) was taken. Any thread.
+  void acknowledge_taken(std::uint64_t id) {
     if (strand.running_in_this_thread()) return acknowledge_here(id);
     on_strand([id](Impl& self) { self.acknowledge_here(id); });
   }
@@ -374,14 +386,12 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
       log(LogLevel::info, to_string(r.state));
     }
     const bool permanent = r.state == State::stopped;
-    if (const auto cb = on_state.get()) {
-      StateEvent ev;
-      ev.state = r.state;
-      ev.reason = r.reason;
-      ev.detail = r.detail;
-      ev.next_attempt_at = next_at;
-      guarded([&] { (*cb)(ev); }, "state");
-    }
+    StateEvent ev;
+    ev.state = r.state;
+    ev.reason = r.reason;
+    ev.detail = r.detail;
+    ev.next_attempt_at = next_at;
+    call_application(on_state, std::move(ev), "state");
     if (permanent) stop_here();  // a permanent failure: nothing more will happen
   }
 
@@ -390,19 +400,44 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
                             ? "gap: the server's history was reset; the stream is handed over again from its start"
                             : "gap: the server no longer has every notification after the cursor");
     if (stopped) return;
-    if (const auto cb = on_gap.get()) guarded([&] { (*cb)(g.gap); }, "gap");
+    call_application(on_gap, g.gap, "gap");
   }
 
   void run(detail::Log& l) { log(l.level, l.message); }
 
-  template <class F>
-  void guarded(F&& f, const char* what) {
+  // Calls the application's callback in `slot` with `event`: here on the strand, or as a
+  // task given to ClientOptions::callback_dispatcher. `notification`: the id it hands over.
+  template <class Event>
+  void call_application(const detail::CallbackSlot<Event>& slot, Event event, const char* what,
+                        std::optional<std::uint64_t> notification = std::nullopt) {
+    const auto cb = slot.get();
+    if (!gate) {
+      if (!cb) return;
+      delivering = notification;
+      if (auto failure = detail::call_guarded(*cb, event, what)) log(LogLevel::error, *failure);
+      delivering.reset();
+      return;
+    }
+    const bool report_taken = notification && options.delivery_receipt == DeliveryReceipt::callback_returned;
+    if (!cb) {
+      if (report_taken) acknowledge_here(*notification);
+      return;
+    }
+    auto task = [gate = gate, w = weak_from_this(), cb, event = std::move(event), what, notification, report_taken] {
+      if (!gate->enter(notification)) return;  // stop() was called
+      auto failure = detail::call_guarded(*cb, event, what);
+      if (auto self = w.lock()) {  // still inside: a stop() now waits for this report
+        if (report_taken) self->acknowledge_taken(*notification);
+        if (failure) self->on_strand([f = std::move(*failure)](Impl& s) { s.log(LogLevel::error, f); });
+      }
+      gate->leave();
+    };
     try {
-      f();
+      options.callback_dispatcher(std::move(task));
     } catch (const std::exception& e) {
-      log(LogLevel::error, std::string(what) + " callback threw: " + e.what());
+      log(LogLevel::error, std::string("callback_dispatcher threw: ") + e.what());
     } catch (...) {
-      log(LogLevel::error, std::string(what) + " callback threw");
+      log(LogLevel::error, "callback_dispatcher threw");
     }
   }
 
@@ -424,7 +459,8 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
   asio::steady_timer flush_timer;
   bool flush_pending = false;
   std::optional<std::uint64_t> delivering;                 // the id whose on_notification is running
-  std::optional<detail::AcknowledgedCursor> acknowledged;  // DeliveryReceipt::acknowledged
+  std::optional<detail::AcknowledgedCursor> acknowledged;  // DeliveryReceipt::acknowledged, or dispatched
+  std::shared_ptr<detail::CallbackGate> gate;              // with a callback_dispatcher
   std::map<detail::ConnId, std::shared_ptr<detail::WsConnection>> connections;  // at most two
   std::uint64_t token_generation = 0;
   bool stopped = false;       // strand only
