@@ -177,7 +177,7 @@ TEST_F(CallbackDispatcherTest, WhatWasQueuedAndNeverRunIsDeliveredAgain) {
     seen.attach(client);
     client.start();
     while (seen.count() < 4) ASSERT_TRUE(queue.run_next());  // states, then notifications
-    client.stop();  // six notifications still queued: never run
+    client.stop();                                           // six notifications still queued: never run
     EXPECT_EQ(store->load()->id, ids[3]);
   }
   EXPECT_EQ(next_client_receives(store, 6), std::vector<std::uint64_t>(ids.begin() + 4, ids.end()));
@@ -191,7 +191,7 @@ TEST_F(CallbackDispatcherTest, StopFromAnotherThreadWaitsForTheRunningCallbackAn
   std::mutex m;
   std::condition_variable cv;
   bool inside = false, release = false, stop_returned = false;  // guarded by m
-  int calls_after_stop = 0;                                      // guarded by m
+  int calls_after_stop = 0;                                     // guarded by m
   std::vector<std::uint64_t> ids;
   client.on_notification([&](const Notification& n) {
     std::unique_lock l(m);

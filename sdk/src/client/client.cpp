@@ -16,9 +16,9 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 
-#include "client/acknowledged_cursor.hpp"
 #include "client/callback_gate.hpp"
 #include "client/callback_slot.hpp"
+#include "client/cursor_writer.hpp"
 #include "client/endpoints.hpp"
 #include "client/options.hpp"
 #include "client/timer_table.hpp"
@@ -50,11 +50,13 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
         lifecycle(detail::lifecycle_config(options), detail::default_random_source(), load_cursor()),
         decoder(options.max_frame_bytes),
         timers(strand),
-        flush_timer(strand) {
+        // A dispatched callback reports its notification taken, as an acknowledgement.
+        gate(options.callback_dispatcher ? std::make_shared<detail::CallbackGate>() : nullptr),
+        cursor_writer(std::make_shared<detail::CursorWriter>(
+            options.cursor_store, options.cursor_flush_interval, strand,
+            options.delivery_receipt == DeliveryReceipt::acknowledged || gate,
+            [this](LogLevel level, const std::string& line) { log(level, line); })) {
     metrics.cursor = lifecycle.cursor();
-    // A dispatched callback reports its notification taken through the same bookkeeping.
-    if (options.callback_dispatcher) gate = std::make_shared<detail::CallbackGate>();
-    if (options.delivery_receipt == DeliveryReceipt::acknowledged || gate) acknowledged.emplace();
   }
 
   std::optional<Cursor> load_cursor() {
@@ -95,20 +97,18 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
     stopped = true;
     (void)lifecycle.stop(std::chrono::steady_clock::now());  // the driver tears down itself
     timers.cancel_all();
-    flush_timer.cancel();
     for (auto& [id, c] : connections) c->close(1000, "client stopped");
     connections.clear();
     // stop() from inside on_notification: that notification counts as handed over
     // (unless the application acknowledges what it took).
-    if (delivering && !acknowledged) save_cursor(Cursor{*delivering, lifecycle.epoch()});
-    flush_cursor();
+    cursor_writer->stop(delivering ? std::optional<Cursor>(Cursor{*delivering, lifecycle.epoch()}) : std::nullopt);
     set_metric_state(State::stopped);
   }
 
   // The application's stop(): after it, the cursor store is no longer called.
   void stop_for_application() {
     stop_here();
-    store_closed = true;
+    cursor_writer->close();
   }
 
   void stop() {
@@ -289,12 +289,12 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
   void run(detail::Deliver& d) {
     if (stopped) return;
     const auto id = d.notification.id;
-    // Before the callback, which may acknowledge it at once.
-    if (acknowledged) store_cursor(acknowledged->delivered(id, lifecycle.epoch()));
+    const auto epoch = lifecycle.epoch();
+    cursor_writer->handing_over(id, epoch);  // before the callback, which may acknowledge it
     call_application(on_notification, std::move(d.notification), "notification", id);
     // The cursor advances only after the application's callback returned (or, when the
     // callback called stop(), stop() saved and flushed it: the store is done then).
-    if (!acknowledged) store_cursor(Cursor{id, lifecycle.epoch()});
+    cursor_writer->handed_over(id, epoch);
     std::lock_guard lock(metrics_mutex);
     ++metrics.notifications_delivered;
     metrics.cursor = id;
@@ -311,59 +311,12 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
     on_strand([id](Impl& self) { self.acknowledge_here(id); });
   }
 
-  void acknowledge_here(std::uint64_t id) {
-    if (!acknowledged || store_closed) return;
-    const auto cursor = acknowledged->acknowledge(id);
-    if (!stopped) return store_cursor(cursor);
-    // Stopped by a permanent failure: what the application still takes counts until
-    // its own stop().
-    if (cursor) {
-      save_cursor(*cursor);
-      flush_cursor();
-    }
-  }
-
-  // Saves `cursor` (buffered: flushed within cursor_flush_interval, or by stop()).
-  void store_cursor(const std::optional<Cursor>& cursor) {
-    if (!cursor || stopped) return;
-    save_cursor(*cursor);
-    if (!flush_pending) {
-      flush_pending = true;
-      flush_timer.expires_after(options.cursor_flush_interval);
-      flush_timer.async_wait([w = weak_from_this()](const boost::system::error_code& ec) {
-        auto s = w.lock();
-        if (!s) return;
-        s->flush_pending = false;
-        if (!ec && !s->stopped) s->flush_cursor();
-      });
-    }
-  }
+  void acknowledge_here(std::uint64_t id) { cursor_writer->taken(id); }
 
   void run(detail::SaveCursor& c) {
-    if (acknowledged) {
-      if (const auto now = acknowledged->set(c.cursor)) save_cursor(*now);
-    } else {
-      save_cursor(c.cursor);
-    }
-    flush_cursor();
+    cursor_writer->set(c.cursor);
     std::lock_guard lock(metrics_mutex);
     metrics.cursor = c.cursor.id;
-  }
-
-  void save_cursor(const Cursor& cursor) {
-    try {
-      options.cursor_store->save(cursor);
-    } catch (const std::exception& e) {
-      log(LogLevel::error, std::string("cursor store save failed: ") + e.what());
-    }
-  }
-
-  void flush_cursor() {
-    try {
-      options.cursor_store->flush();
-    } catch (const std::exception& e) {
-      log(LogLevel::error, std::string("cursor store flush failed: ") + e.what());
-    }
   }
 
   void run(detail::ReportState& r) {
@@ -456,15 +409,12 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
   detail::Lifecycle lifecycle;
   detail::protocol::Decoder decoder;
   detail::TimerTable timers;
-  asio::steady_timer flush_timer;
-  bool flush_pending = false;
-  std::optional<std::uint64_t> delivering;                 // the id whose on_notification is running
-  std::optional<detail::AcknowledgedCursor> acknowledged;  // DeliveryReceipt::acknowledged, or dispatched
-  std::shared_ptr<detail::CallbackGate> gate;              // with a callback_dispatcher
+  std::optional<std::uint64_t> delivering;     // the id whose on_notification is running
+  std::shared_ptr<detail::CallbackGate> gate;  // with a callback_dispatcher
+  std::shared_ptr<detail::CursorWriter> cursor_writer;
   std::map<detail::ConnId, std::shared_ptr<detail::WsConnection>> connections;  // at most two
   std::uint64_t token_generation = 0;
-  bool stopped = false;       // strand only
-  bool store_closed = false;  // strand only: the application's stop() ran
+  bool stopped = false;  // strand only
   std::mutex stop_mutex;
   bool stop_complete = false;  // guarded by stop_mutex
 
