@@ -163,9 +163,11 @@ struct ClientOptions {
   /// and never run is delivered again by the next client on the same store. stop(), from
   /// any thread, waits for a callback running on another thread and drops the tasks not
   /// run yet; from inside a callback it does not wait and that callback's notification
-  /// counts as taken. A setter (on_notification, ...) applies to tasks dispatched after
-  /// it returned. Exceptions of a callback are caught and logged (on the I/O thread); of
-  /// the dispatcher itself too (that callback is dropped).
+  /// counts as taken. (Called on the client's I/O thread — from a token provider or the
+  /// logger — it cannot wait: a callback running at that moment may still finish after.)
+  /// A setter (on_notification, ...) applies to tasks dispatched after it returned.
+  /// Exceptions of a callback are caught and logged (on the I/O thread); of the
+  /// dispatcher itself too (that callback is dropped).
   CallbackDispatcher callback_dispatcher;
   /// When the stored cursor may move past a notification. Default: when on_notification
   /// returned. See DeliveryReceipt.
