@@ -95,6 +95,25 @@ class ManualQueue {
   std::deque<std::function<void()>> tasks_;
 };
 
+// Raised once by one thread, awaited by another.
+class Flag {
+ public:
+  void raise() {
+    std::lock_guard l(m_);
+    up_ = true;
+    cv_.notify_all();
+  }
+  bool wait() {
+    std::unique_lock l(m_);
+    return cv_.wait_for(l, std::chrono::seconds{15}, [&] { return up_; });
+  }
+
+ private:
+  std::mutex m_;
+  std::condition_variable cv_;
+  bool up_ = false;
+};
+
 // What the callbacks saw, and where.
 struct Seen {
   std::mutex m;
@@ -134,20 +153,6 @@ class CallbackDispatcherTest : public ServerFixture {
     o.callback_dispatcher = std::move(dispatcher);
     return o;
   }
-  std::vector<std::uint64_t> publish(int n) {
-    std::vector<std::uint64_t> ids;
-    for (int i = 0; i < n; ++i) ids.push_back(server_->publish("alice", "t", "{}"));
-    return ids;
-  }
-  std::vector<std::uint64_t> next_client_receives(std::shared_ptr<CursorStore> store, std::size_t expected) {
-    Client next(client_options("alice", std::move(store)));
-    Recorder rec;
-    rec.attach(next);
-    next.start();
-    EXPECT_TRUE(rec.wait_ids(expected));
-    next.stop();
-    return rec.ids();
-  }
 };
 
 TEST_F(CallbackDispatcherTest, CallbacksRunOnTheDispatchersThreadInOrder) {
@@ -156,7 +161,7 @@ TEST_F(CallbackDispatcherTest, CallbacksRunOnTheDispatchersThreadInOrder) {
   Client client(dispatched(loop.dispatcher(), std::make_shared<MemoryCursorStore>(Cursor{0})));
   Seen seen;
   seen.attach(client);
-  const auto ids = publish(20);
+  const auto ids = publish_many("alice", 20);
   client.start();
   ASSERT_TRUE(seen.wait_ids(20));
   client.stop();
@@ -169,7 +174,7 @@ TEST_F(CallbackDispatcherTest, CallbacksRunOnTheDispatchersThreadInOrder) {
 TEST_F(CallbackDispatcherTest, WhatWasQueuedAndNeverRunIsDeliveredAgain) {
   start_server(server_options());
   auto store = std::make_shared<MemoryCursorStore>(Cursor{0});
-  const auto ids = publish(10);
+  const auto ids = publish_many("alice", 10);
   {
     ManualQueue queue;
     Client client(dispatched(queue.dispatcher(), store));
@@ -180,7 +185,7 @@ TEST_F(CallbackDispatcherTest, WhatWasQueuedAndNeverRunIsDeliveredAgain) {
     client.stop();                                           // six notifications still queued: never run
     EXPECT_EQ(store->load()->id, ids[3]);
   }
-  EXPECT_EQ(next_client_receives(store, 6), std::vector<std::uint64_t>(ids.begin() + 4, ids.end()));
+  EXPECT_EQ(next_client_receives("alice", store, 6), std::vector<std::uint64_t>(ids.begin() + 4, ids.end()));
 }
 
 TEST_F(CallbackDispatcherTest, StopFromAnotherThreadWaitsForTheRunningCallbackAndNoneRunsAfter) {
@@ -190,24 +195,21 @@ TEST_F(CallbackDispatcherTest, StopFromAnotherThreadWaitsForTheRunningCallbackAn
   Client client(dispatched(loop.dispatcher(), store));
   std::mutex m;
   std::condition_variable cv;
-  bool inside = false, release = false, stop_returned = false;  // guarded by m
-  int calls_after_stop = 0;                                     // guarded by m
+  Flag inside;
+  bool release = false, stop_returned = false;  // guarded by m
+  int calls_after_stop = 0;                     // guarded by m
   std::vector<std::uint64_t> ids;
   client.on_notification([&](const Notification& n) {
     std::unique_lock l(m);
     if (stop_returned) ++calls_after_stop;
     if (n.id != ids[2]) return;
-    inside = true;
-    cv.notify_all();
+    inside.raise();
     cv.wait(l, [&] { return release; });
     EXPECT_FALSE(stop_returned) << "stop() returned while a callback was running";
   });
-  ids = publish(10);
+  ids = publish_many("alice", 10);
   client.start();
-  {
-    std::unique_lock l(m);
-    ASSERT_TRUE(cv.wait_for(l, std::chrono::seconds{15}, [&] { return inside; }));
-  }
+  ASSERT_TRUE(inside.wait());
   std::thread stopper([&] {
     client.stop();
     std::lock_guard l(m);
@@ -233,25 +235,18 @@ TEST_F(CallbackDispatcherTest, StopInsideADispatchedCallbackCountsItsNotificatio
   auto store = std::make_shared<MemoryCursorStore>(Cursor{0});
   EventLoop loop;
   Client client(dispatched(loop.dispatcher(), store));
-  std::mutex m;
-  std::condition_variable cv;
-  bool stopped = false;  // guarded by m
+  Flag stopped;
   std::vector<std::uint64_t> ids;
   client.on_notification([&](const Notification& n) {
     if (n.id != ids[4]) return;
     client.stop();
-    std::lock_guard l(m);
-    stopped = true;
-    cv.notify_all();
+    stopped.raise();
   });
-  ids = publish(8);
+  ids = publish_many("alice", 8);
   client.start();
-  {
-    std::unique_lock l(m);
-    ASSERT_TRUE(cv.wait_for(l, std::chrono::seconds{15}, [&] { return stopped; }));
-  }
+  ASSERT_TRUE(stopped.wait());
   EXPECT_EQ(store->load()->id, ids[4]);
-  EXPECT_EQ(next_client_receives(store, 3), std::vector<std::uint64_t>(ids.begin() + 5, ids.end()));
+  EXPECT_EQ(next_client_receives("alice", store, 3), std::vector<std::uint64_t>(ids.begin() + 5, ids.end()));
 }
 
 TEST_F(CallbackDispatcherTest, DestroyingTheClientInsideADispatchedCallbackIsSafe) {
@@ -259,21 +254,16 @@ TEST_F(CallbackDispatcherTest, DestroyingTheClientInsideADispatchedCallbackIsSaf
   auto store = std::make_shared<MemoryCursorStore>(Cursor{0});
   EventLoop loop;
   auto client = std::make_unique<Client>(dispatched(loop.dispatcher(), store));
-  std::mutex m;
-  std::condition_variable cv;
-  bool destroyed = false;  // guarded by m
+  Flag destroyed;
   std::vector<std::uint64_t> ids;
   client->on_notification([&](const Notification& n) {
     if (n.id != ids[1]) return;
     client.reset();
-    std::lock_guard l(m);
-    destroyed = true;
-    cv.notify_all();
+    destroyed.raise();
   });
-  ids = publish(5);
+  ids = publish_many("alice", 5);
   client->start();
-  std::unique_lock l(m);
-  ASSERT_TRUE(cv.wait_for(l, std::chrono::seconds{15}, [&] { return destroyed; }));
+  ASSERT_TRUE(destroyed.wait());
   EXPECT_EQ(store->load()->id, ids[1]);
 }
 

@@ -20,24 +20,6 @@ class DeliveryReceiptTest : public ServerFixture {
     o.delivery_receipt = DeliveryReceipt::acknowledged;
     return o;
   }
-
-  std::vector<std::uint64_t> publish(int n) {
-    std::vector<std::uint64_t> ids;
-    for (int i = 0; i < n; ++i) ids.push_back(server_->publish("alice", "t", "{}"));
-    return ids;
-  }
-
-  // What a fresh client (callback_returned) on `store` is handed of the `expected` count.
-  std::vector<std::uint64_t> next_client_receives(std::shared_ptr<CursorStore> store, std::size_t expected) {
-    Client next(client_options("alice", std::move(store)));
-    Recorder rec;
-    rec.attach(next);
-    next.start();
-    EXPECT_TRUE(rec.wait_ids(expected));
-    EXPECT_TRUE(rec.wait_state(State::connected));
-    next.stop();
-    return rec.ids();
-  }
 };
 
 TEST_F(DeliveryReceiptTest, TheStoredCursorFollowsTheAcknowledgementsNotTheCallbacks) {
@@ -48,7 +30,7 @@ TEST_F(DeliveryReceiptTest, TheStoredCursorFollowsTheAcknowledgementsNotTheCallb
   rec.attach(client);
   client.start();
   ASSERT_TRUE(rec.wait_state(State::connected));
-  const auto ids = publish(10);
+  const auto ids = publish_many("alice", 10);
   ASSERT_TRUE(rec.wait_ids(10));
   EXPECT_EQ(rec.ids(), ids);
   EXPECT_EQ(store->load()->id, 0U) << "nothing acknowledged, nothing stored";
@@ -56,7 +38,7 @@ TEST_F(DeliveryReceiptTest, TheStoredCursorFollowsTheAcknowledgementsNotTheCallb
   client.stop();
   ASSERT_TRUE(store->load());
   EXPECT_EQ(store->load()->id, ids[5]);
-  EXPECT_EQ(next_client_receives(store, 4), std::vector<std::uint64_t>(ids.begin() + 6, ids.end()));
+  EXPECT_EQ(next_client_receives("alice", store, 4), std::vector<std::uint64_t>(ids.begin() + 6, ids.end()));
 }
 
 TEST_F(DeliveryReceiptTest, AWorkerThatAcknowledgesAsItCommitsLosesAndDoublesNothingAcrossAStop) {
@@ -73,7 +55,7 @@ TEST_F(DeliveryReceiptTest, AWorkerThatAcknowledgesAsItCommitsLosesAndDoublesNot
     queue.push_back(n.id);
     cv.notify_all();
   });
-  const auto ids = publish(40);
+  const auto ids = publish_many("alice", 40);
   std::thread worker([&] {  // commits 25 of them, one at a time, then stops taking more
     for (;;) {
       std::unique_lock l(m);
@@ -102,7 +84,7 @@ TEST_F(DeliveryReceiptTest, AWorkerThatAcknowledgesAsItCommitsLosesAndDoublesNot
   ASSERT_EQ(committed.size(), 25U);
   EXPECT_EQ(committed, std::vector<std::uint64_t>(ids.begin(), ids.begin() + 25));
   EXPECT_EQ(store->load()->id, ids[24]);
-  EXPECT_EQ(next_client_receives(store, 15), std::vector<std::uint64_t>(ids.begin() + 25, ids.end()));
+  EXPECT_EQ(next_client_receives("alice", store, 15), std::vector<std::uint64_t>(ids.begin() + 25, ids.end()));
 }
 
 TEST_F(DeliveryReceiptTest, StopInsideOnNotificationStoresOnlyWhatWasAcknowledged) {
@@ -121,7 +103,7 @@ TEST_F(DeliveryReceiptTest, StopInsideOnNotificationStoresOnlyWhatWasAcknowledge
     stopped = true;
     cv.notify_all();
   });
-  ids = publish(8);
+  ids = publish_many("alice", 8);
   client.start();
   {
     std::unique_lock l(m);
@@ -129,7 +111,7 @@ TEST_F(DeliveryReceiptTest, StopInsideOnNotificationStoresOnlyWhatWasAcknowledge
   }
   client.stop();
   EXPECT_EQ(store->load()->id, ids[2]);
-  EXPECT_EQ(next_client_receives(store, 5), std::vector<std::uint64_t>(ids.begin() + 3, ids.end()));
+  EXPECT_EQ(next_client_receives("alice", store, 5), std::vector<std::uint64_t>(ids.begin() + 3, ids.end()));
 }
 
 TEST_F(DeliveryReceiptTest, WhenCallbacksAreTheReceiptAcknowledgeDoesNothing) {
@@ -140,7 +122,7 @@ TEST_F(DeliveryReceiptTest, WhenCallbacksAreTheReceiptAcknowledgeDoesNothing) {
   rec.attach(client);
   client.start();
   ASSERT_TRUE(rec.wait_state(State::connected));
-  const auto ids = publish(3);
+  const auto ids = publish_many("alice", 3);
   ASSERT_TRUE(rec.wait_ids(3));
   client.acknowledge(ids[0]);
   client.stop();

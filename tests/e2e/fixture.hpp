@@ -3,6 +3,9 @@
 
 #include <memory>
 #include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
 
 #include "herald/client.hpp"
 #include "support/recorder.hpp"
@@ -24,6 +27,25 @@ class ServerFixture : public InProcessServerTest {
     o.backoff_initial = std::chrono::milliseconds{20};
     o.backoff_max = std::chrono::milliseconds{200};
     return o;
+  }
+
+  /// Publishes `n` notifications to `user`; returns their ids.
+  std::vector<std::uint64_t> publish_many(const std::string& user, int n) {
+    std::vector<std::uint64_t> ids;
+    for (int i = 0; i < n; ++i) ids.push_back(server_->publish(user, "t", "{}"));
+    return ids;
+  }
+
+  /// The ids a fresh client of `user` on `store` is handed, once it has `expected`.
+  std::vector<std::uint64_t> next_client_receives(const std::string& user, std::shared_ptr<CursorStore> store,
+                                                  std::size_t expected) {
+    Client next(client_options(user, std::move(store)));
+    Recorder rec;
+    rec.attach(next);
+    next.start();
+    EXPECT_TRUE(rec.wait_ids(expected));
+    next.stop();
+    return rec.ids();
   }
 };
 
