@@ -220,7 +220,8 @@ struct ClientMetrics {
   /// Make-before-break switches completed (drain, reconnect_now() while connected, a
   /// token refresh without reauth); invisible to the application.
   std::uint64_t switches = 0;
-  /// Notifications handed to on_notification.
+  /// Notifications handed to on_notification (with a callback_dispatcher: given to it
+  /// as tasks, whether or not the task ran yet).
   std::uint64_t notifications_delivered = 0;
   /// Notifications dropped because the server sent them twice on one connection (or
   /// replayed at or below the cursor the connection resumed from). The overlap of the
