@@ -307,11 +307,9 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
 
   // Notification `id` (and everything before it) was taken. Any thread.
   void acknowledge_taken(std::uint64_t id) {
-    if (strand.running_in_this_thread()) return acknowledge_here(id);
-    on_strand([id](Impl& self) { self.acknowledge_here(id); });
+    if (strand.running_in_this_thread()) return cursor_writer->taken(id);
+    on_strand([id](Impl& self) { self.cursor_writer->taken(id); });
   }
-
-  void acknowledge_here(std::uint64_t id) { cursor_writer->taken(id); }
 
   void run(detail::SaveCursor& c) {
     cursor_writer->set(c.cursor);
@@ -373,7 +371,7 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
     }
     const bool report_taken = notification && options.delivery_receipt == DeliveryReceipt::callback_returned;
     if (!cb) {
-      if (report_taken) acknowledge_here(*notification);
+      if (report_taken) cursor_writer->taken(*notification);
       return;
     }
     auto task = [gate = gate, w = weak_from_this(), cb, event = std::move(event), what, notification, report_taken] {
