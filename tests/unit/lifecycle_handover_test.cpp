@@ -441,6 +441,66 @@ TEST_F(HandoverTest, OldConnectionLostWhileTheNewOneIsOpenButNotWelcomed) {
   EXPECT_THAT(names(h.frame(kNew, welcome_json())), ElementsAre("Arm(liveness)", "State(connected)"));
 }
 
+// Until its welcome says otherwise, a connection that takes over assumes the heartbeat
+// of the one it replaces (here 2 s), not the protocol's 25 s default: a switch
+// connection that is half-open must be found out as fast as the old one would have been.
+TEST_F(HandoverTest, ConnectionThatTookOverBeforeItsWelcomeKeepsTheOldHeartbeat) {
+  h.start();
+  h.token("tok-1");
+  h.connected();
+  h.frame(welcome_json("ok", 2));
+  h.frame(kOld, caught_up_json());
+  drain_and_fire();
+  h.closed(kOld, std::nullopt);  // the new connection is still connecting: it takes over
+  const auto liveness = armed_at(h.connected(kNew), TimerKind::liveness);
+  ASSERT_TRUE(liveness);
+  EXPECT_EQ(FakeClock::ms_since_origin(*liveness), FakeClock::ms_since_origin(h.clock.now() + 2s));
+  h.clock.advance(2s);
+  EXPECT_THAT(names(h.timer(TimerKind::liveness)), ElementsAre("Ping#2", "Arm(liveness)"));
+  h.clock.advance(7s);  // 2 x 2 s + 5 s of silence since it opened
+  EXPECT_THAT(names(h.timer(TimerKind::liveness)), Contains("Abort#2")) << "dead: dropped";
+}
+
+TEST_F(HandoverTest, ConnectionThatTookOverOpenButNotWelcomedKeepsTheOldHeartbeat) {
+  h.start();
+  h.token("tok-1");
+  h.connected();
+  h.frame(welcome_json("ok", 2));
+  h.frame(kOld, caught_up_json());
+  drain_and_fire();
+  h.connected(kNew);
+  const auto liveness = armed_at(h.closed(kOld, std::nullopt), TimerKind::liveness);
+  ASSERT_TRUE(liveness);
+  EXPECT_EQ(FakeClock::ms_since_origin(*liveness), FakeClock::ms_since_origin(h.clock.now() + 2s));
+}
+
+// An end of the old connection during a switch is reported with the close-code table's
+// error, as it would be without a switch under way.
+TEST_F(HandoverTest, OldConnectionsCloseCodeDuringASwitchIsReportedWithItsError) {
+  live();
+  drain_and_fire();
+  const auto acts = h.closed(kOld, 4004, "protocol error");
+  ASSERT_TRUE(last_state(acts));
+  EXPECT_EQ(last_state(acts)->state, State::reconnecting);
+  EXPECT_EQ(last_state(acts)->reason, errc::protocol_violation);
+  EXPECT_EQ(count<detail::OpenConnection>(acts), 0u) << "the new connection carries on";
+}
+
+// 4001: the token expired. A switch connection opened with that same token is doomed (the
+// server refuses or closes it too): it is abandoned and a fresh token fetched at once.
+TEST_F(HandoverTest, TokenExpiredOnTheOldConnectionAbandonsASwitchWithTheSameToken) {
+  live();
+  drain_and_fire();
+  h.connected(kNew);
+  const auto acts = h.closed(kOld, 4001, "token expired");
+  EXPECT_THAT(names(acts), Contains("Close#2/1000"));
+  EXPECT_THAT(names(acts), Contains("FetchToken"));
+  ASSERT_TRUE(last_state(acts));
+  EXPECT_EQ(last_state(acts)->reason, errc::token_expired);
+  EXPECT_FALSE(h.lifecycle().handover_conn());
+  EXPECT_THAT(h.frame(kNew, welcome_json()), IsEmpty()) << "the abandoned connection is forgotten";
+}
+
 // The drain window belongs to the connection that announced it
 // (DrainWindowAppliesOnlyToTheConnectionThatAnnouncedIt): the connection that took over
 // was never drained, so its own 1001 backs off normally.

@@ -277,6 +277,22 @@ TEST_F(RefreshTest, AFailedSwitchIsRetriedLaterWhileTheTokenIsValid) {
   EXPECT_EQ(find<detail::OpenConnection>(again)->token, "tok-2");
 }
 
+// The switch that carries the refreshed token survives the old token's 4001: it is the
+// way out of the expiry, so it takes over without a new fetch.
+TEST_F(RefreshTest, TokenExpiredOnTheOldConnectionKeepsASwitchWithTheNewToken) {
+  live(1h, /*reauth=*/false);
+  fire_refresh();
+  h.token("tok-2", h.clock.now() + 1h, h.clock.now());
+  h.connected(kSecond);
+  const auto acts = h.closed(kFirst, 4001, "token expired");
+  EXPECT_EQ(count<detail::FetchToken>(acts), 0u);
+  EXPECT_EQ(count<detail::CloseConnection>(acts), 0u) << "the switch connection is kept";
+  EXPECT_EQ(h.lifecycle().handover_conn(), std::nullopt) << "it took over";
+  ASSERT_TRUE(last_state(acts));
+  EXPECT_EQ(last_state(acts)->reason, errc::token_expired);
+  EXPECT_THAT(names(h.frame(kSecond, welcome_without_reauth())), Contains("State(connected)"));
+}
+
 TEST_F(RefreshTest, ASwitchThatNeverCatchesUpIsAbandonedAfterTheHandoverTimeout) {
   live(1h, /*reauth=*/false);
   fire_refresh();

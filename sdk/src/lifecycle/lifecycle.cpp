@@ -60,7 +60,6 @@ Actions Lifecycle::open_connection(SteadyTime /*now*/) {
   retire_current();
   enter(Phase::connection);
   current_ = new_connection();
-  current_->heartbeat = next_heartbeat_;
   return {OpenConnection{current_->id, *token_, cursor_}};
 }
 
@@ -69,6 +68,9 @@ Connection Lifecycle::new_connection() {
   c.id = ++last_conn_id_;
   c.token_gen = token_gen_;
   c.sent_up_to = cursor_.value_or(0);
+  // Until its welcome: the heartbeat of the connection it follows (a reconnect) or
+  // replaces (a switch), so a half-open successor is found out as fast.
+  c.heartbeat = current_ ? current_->heartbeat : next_heartbeat_;
   return c;
 }
 

@@ -145,8 +145,8 @@ struct Connection {
   ConnId id = 0;
   bool open = false;      ///< the upgrade succeeded (frames may follow)
   bool welcomed = false;  ///< its welcome was accepted
-  /// The server's heartbeat, from the welcome. Before it: the current connection's
-  /// predecessor's (see Lifecycle::next_heartbeat_), a switch connection's 25 s.
+  /// The server's heartbeat, from the welcome. Before it: that of the connection it
+  /// follows (see Lifecycle::next_heartbeat_) or, for a switch connection, replaces.
   std::chrono::milliseconds heartbeat{25'000};
   SteadyTime last_activity{};  ///< its last inbound sign of life (tracked while current)
   bool pinged = false;         ///< a ping went out since the last inbound activity
@@ -225,9 +225,9 @@ class Lifecycle {
   void retire_current();    ///< current_ ends; its heartbeat is the next one's first guess
   bool is_open() const { return current_ && current_->open; }
   bool is_live() const { return is_open() && current_->welcomed; }  ///< open and welcomed
-  Connection new_connection();                                      ///< a new id, with the current token and cursor
-  void close_all(Actions& out);                                     ///< close the current and the switch connection
-  static void heard_from(Connection& c, SteadyTime now);            ///< inbound activity on `c`
+  Connection new_connection();                            ///< a new id, with the current token, cursor and heartbeat
+  void close_all(Actions& out);                           ///< close the current and the switch connection
+  static void heard_from(Connection& c, SteadyTime now);  ///< inbound activity on `c`
   static void accept_welcome(Connection& c, const protocol::Welcome& w);
 
   Actions begin_attempt(SteadyTime now);
@@ -275,6 +275,9 @@ class Lifecycle {
   /// The current connection ended first, not by a permanent refusal: the switch
   /// connection takes its place (promoted if welcomed, else as a plain reconnect).
   void continue_on_handover(Actions& out, SteadyTime now, std::error_code why, const std::string& detail);
+  /// Whether the switch connection can take the place of a current one that ended with
+  /// `r`: not after a permanent failure, nor when it carries the token `r` condemned.
+  bool handover_survives(const CloseReaction& r) const;
   void take_handover(SteadyTime now);  ///< moves handover_ into current_
   void drop_handover(Actions& out, const std::string& why, std::uint16_t close_code = 1000);
   void handover_gone(Actions& out, SteadyTime now);  ///< after a failed switch: retry a refresh later

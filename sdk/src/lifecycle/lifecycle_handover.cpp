@@ -121,6 +121,11 @@ void Lifecycle::promote_handover(Actions& out, SteadyTime now, bool caught_up) {
   maybe_refresh(out, now);           // a token newer than the one it opened with
 }
 
+bool Lifecycle::handover_survives(const CloseReaction& r) const {
+  if (r.reaction == Reaction::stop) return false;
+  return r.token == TokenFate::keep || handover_->token_gen != current_->token_gen;
+}
+
 void Lifecycle::continue_on_handover(Actions& out, SteadyTime now, std::error_code why, const std::string& detail) {
   if (handover_->welcomed) {
     promote_handover(out, now, /*caught_up=*/false);

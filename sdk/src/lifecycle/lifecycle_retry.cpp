@@ -67,9 +67,8 @@ Actions Lifecycle::closed(SteadyTime now, ConnId conn, std::optional<std::uint16
   const auto reaction = close_reaction(close_code);
   Actions out;
   forgive_if_stable(now);
-  if (handover_ && reaction.reaction != Reaction::stop) {
-    continue_on_handover(out, now, make_error_code(close_code ? errc::closed_by_server : errc::connection_lost),
-                         detail);
+  if (handover_ && handover_survives(reaction)) {
+    continue_on_handover(out, now, make_error_code(reaction.error), detail);
     return out;
   }
   discard_token(reaction.token, now);
@@ -173,6 +172,7 @@ void Lifecycle::retry_at(Actions& out, SteadyTime at, std::error_code why, std::
 
 void Lifecycle::retry_now(Actions& out, SteadyTime now) {
   end_connection(out);
+  if (handover_) drop_handover(out, "the current connection ended");
   append_actions(out, begin_attempt(now));
 }
 
