@@ -26,9 +26,6 @@ using ::testing::HasSubstr;
 using ::testing::Not;
 using namespace std::chrono_literals;
 
-const std::string kUser = "herald";
-const std::string kPassword = "tunnel-secret-7";
-
 std::string port_text(std::uint16_t port) { return std::to_string(port); }
 
 /// Every log line of a client, to check that no secret reaches the log.

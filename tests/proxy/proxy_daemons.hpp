@@ -12,6 +12,10 @@
 
 namespace herald::test {
 
+/// The credentials the tests' authenticating proxies (tinyproxy, the TLS terminator) require.
+inline const std::string kUser = "herald";
+inline const std::string kPassword = "tunnel-secret-7";
+
 /// A proxy daemon with its temp dir (config, logs); stopped by its destructor.
 using RunningProxy = RunningDaemon;
 

@@ -42,8 +42,6 @@ using ::testing::HasSubstr;
 using ::testing::Not;
 
 constexpr auto kDeadline = std::chrono::seconds{10};
-const std::string kUser = "herald";
-const std::string kPassword = "tunnel-secret-7";
 
 struct TunnelOutcome {
   bool finished = false;  ///< false: the run hit its bound (a hang)

@@ -117,6 +117,20 @@ inline std::optional<detail::SteadyTime> armed_at(const Actions& acts, TimerKind
   return std::nullopt;
 }
 
+/// How long after `now` the reconnect timer armed in `acts` fires, in ms (-1: not armed).
+inline long long delay_ms(const Actions& acts, detail::SteadyTime now) {
+  const auto at = armed_at(acts, TimerKind::reconnect);
+  if (!at) return -1;
+  return std::chrono::duration_cast<std::chrono::milliseconds>(*at - now).count();
+}
+
+/// The default configuration with jitter off: every delay is the backoff step itself.
+inline detail::LifecycleConfig without_jitter() {
+  detail::LifecycleConfig c;
+  c.jitter = false;
+  return c;
+}
+
 /// The last ReportState in `acts`.
 inline std::optional<detail::ReportState> last_state(const Actions& acts) {
   auto states = all<detail::ReportState>(acts);

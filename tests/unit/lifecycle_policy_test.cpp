@@ -29,18 +29,6 @@ detail::LifecycleConfig with_max_elapsed(std::chrono::milliseconds d) {
   return c;
 }
 
-detail::LifecycleConfig without_jitter() {
-  detail::LifecycleConfig c;
-  c.jitter = false;
-  return c;
-}
-
-long long delay_ms(const Actions& acts, detail::SteadyTime now) {
-  const auto at = armed_at(acts, TimerKind::reconnect);
-  if (!at) return -1;
-  return std::chrono::duration_cast<std::chrono::milliseconds>(*at - now).count();
-}
-
 void expect_retries_exhausted(const Actions& acts) {
   const auto state = last_state(acts);
   ASSERT_TRUE(state);

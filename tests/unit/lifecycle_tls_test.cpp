@@ -13,18 +13,6 @@ namespace {
 
 using ::testing::ElementsAre;
 
-detail::LifecycleConfig without_jitter() {
-  detail::LifecycleConfig c;
-  c.jitter = false;
-  return c;
-}
-
-long long delay_ms(const Actions& acts, detail::SteadyTime now) {
-  const auto at = armed_at(acts, TimerKind::reconnect);
-  if (!at) return -1;
-  return std::chrono::duration_cast<std::chrono::milliseconds>(*at - now).count();
-}
-
 class LifecycleTlsTest : public ::testing::TestWithParam<errc> {};
 
 TEST_P(LifecycleTlsTest, TransientTlsFailureIsRetriedNoSoonerThanBackoffMaxWithItsOwnReason) {

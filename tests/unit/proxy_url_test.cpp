@@ -15,13 +15,13 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-struct Parsed {
+struct ParsedProxy {
   std::optional<ProxyEndpoint> proxy;
   std::string error;
 };
 
-Parsed parse(std::string_view text) {
-  Parsed p;
+ParsedProxy parse_proxy(std::string_view text) {
+  ParsedProxy p;
   p.proxy = parse_proxy_url(text, p.error);
   return p;
 }
@@ -43,7 +43,7 @@ TEST(ProxyUrl, SchemesAndDefaultPorts) {
       {"http://proxy.corp:3128/", ProxyKind::http, TargetNameResolution::by_proxy, 3128},
   };
   for (const auto& row : rows) {
-    const auto p = parse(row.url);
+    const auto p = parse_proxy(row.url);
     ASSERT_TRUE(p.proxy) << row.url << ": " << p.error;
     EXPECT_EQ(p.proxy->kind, row.kind) << row.url;
     EXPECT_EQ(p.proxy->name_resolution, row.resolution) << row.url;
@@ -54,7 +54,7 @@ TEST(ProxyUrl, SchemesAndDefaultPorts) {
 }
 
 TEST(ProxyUrl, Ipv6LiteralWithoutBrackets) {
-  const auto p = parse("http://[::1]:3128");
+  const auto p = parse_proxy("http://[::1]:3128");
   ASSERT_TRUE(p.proxy) << p.error;
   EXPECT_EQ(p.proxy->host, "::1");
   EXPECT_EQ(p.proxy->port, 3128);
@@ -62,19 +62,19 @@ TEST(ProxyUrl, Ipv6LiteralWithoutBrackets) {
 }
 
 TEST(ProxyUrl, CredentialsArePercentDecoded) {
-  const auto p = parse("http://al%69ce:p%40ss%3Aw0rd@proxy:3128");
+  const auto p = parse_proxy("http://al%69ce:p%40ss%3Aw0rd@proxy:3128");
   ASSERT_TRUE(p.proxy) << p.error;
   ASSERT_TRUE(p.proxy->credentials);
   EXPECT_EQ(p.proxy->credentials->username, "alice");
   EXPECT_EQ(p.proxy->credentials->password, "p@ss:w0rd");
-  const auto user_only = parse("socks5h://bob@proxy");
+  const auto user_only = parse_proxy("socks5h://bob@proxy");
   ASSERT_TRUE(user_only.proxy) << user_only.error;
   EXPECT_EQ(user_only.proxy->credentials->username, "bob");
   EXPECT_EQ(user_only.proxy->credentials->password, "");
 }
 
 TEST(ProxyUrl, AnAtInThePasswordIsTheLastAtThatCounts) {
-  const auto p = parse("http://u:p@ss@proxy:1");
+  const auto p = parse_proxy("http://u:p@ss@proxy:1");
   ASSERT_TRUE(p.proxy) << p.error;
   EXPECT_EQ(p.proxy->credentials->password, "p@ss");
   EXPECT_EQ(p.proxy->host, "proxy");
@@ -92,7 +92,7 @@ TEST(ProxyUrl, BadUrlsAreRefusedWithoutRepeatingAnyOfThem) {
       "http://secretuser:secretpass@proxy?q=1",
   };
   for (const char* url : bad) {
-    const auto p = parse(url);
+    const auto p = parse_proxy(url);
     EXPECT_FALSE(p.proxy) << url;
     EXPECT_FALSE(p.error.empty()) << url;
     EXPECT_THAT(p.error, Not(HasSubstr("secret"))) << url;
@@ -101,7 +101,7 @@ TEST(ProxyUrl, BadUrlsAreRefusedWithoutRepeatingAnyOfThem) {
 }
 
 TEST(ProxyUrl, DescribeHidesCredentials) {
-  const auto p = parse("socks5h://secretuser:secretpass@proxy:1080");
+  const auto p = parse_proxy("socks5h://secretuser:secretpass@proxy:1080");
   ASSERT_TRUE(p.proxy) << p.error;
   EXPECT_EQ(describe(*p.proxy), "socks5h://<credentials>@proxy:1080");
 }
