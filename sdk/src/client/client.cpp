@@ -20,6 +20,7 @@
 #include "client/callback_slot.hpp"
 #include "client/cursor_writer.hpp"
 #include "client/endpoints.hpp"
+#include "client/metrics_board.hpp"
 #include "client/options.hpp"
 #include "client/timer_table.hpp"
 #include "lifecycle/lifecycle.hpp"
@@ -55,9 +56,8 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
         cursor_writer(std::make_shared<detail::CursorWriter>(
             options.cursor_store, options.cursor_flush_interval, strand,
             options.delivery_receipt == DeliveryReceipt::acknowledged || gate,
-            [this](LogLevel level, const std::string& line) { log(level, line); })) {
-    metrics.cursor = lifecycle.cursor();
-  }
+            [this](LogLevel level, const std::string& line) { log(level, line); })),
+        metrics(lifecycle.cursor()) {}
 
   std::optional<Cursor> load_cursor() {
     try {
@@ -102,7 +102,7 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
     // stop() from inside on_notification: that notification counts as handed over
     // (unless the application acknowledges what it took).
     cursor_writer->stop(delivering ? std::optional<Cursor>(Cursor{*delivering, lifecycle.epoch()}) : std::nullopt);
-    set_metric_state(State::stopped);
+    metrics.state(State::stopped);
   }
 
   // The application's stop(): after it, the cursor store is no longer called.
@@ -138,12 +138,7 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
       if (stopped) return;  // stop() was called from a callback of this batch
       std::visit([this](auto& act) { run(act); }, a);
     }
-    std::lock_guard lock(metrics_mutex);
-    metrics.token_refreshes = lifecycle.token_refreshes();
-    metrics.connects = lifecycle.connects();
-    metrics.reconnects = lifecycle.reconnects();
-    metrics.switches = lifecycle.switches();
-    metrics.duplicates_dropped = lifecycle.duplicates_dropped();
+    metrics.counters(lifecycle);
   }
 
   void run(detail::FetchToken&) {
@@ -210,10 +205,7 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
     log(LogLevel::debug,
         "connecting to " + url.host + ":" + url.port + url.target +
             (endpoint.proxy ? " via proxy " + detail::describe(endpoint.proxy->endpoint) : std::string()));
-    {
-      std::lock_guard lock(metrics_mutex);
-      metrics.endpoint = endpoint.text;
-    }
+    metrics.endpoint(endpoint.text);
     connection->open(url, open.token, open.last_seen_id);
   }
 
@@ -295,9 +287,7 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
     // The cursor advances only after the application's callback returned (or, when the
     // callback called stop(), stop() saved and flushed it: the store is done then).
     cursor_writer->handed_over(id, epoch);
-    std::lock_guard lock(metrics_mutex);
-    ++metrics.notifications_delivered;
-    metrics.cursor = id;
+    metrics.delivered(id);
   }
 
   // The application's acknowledge().
@@ -313,22 +303,17 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
 
   void run(detail::SaveCursor& c) {
     cursor_writer->set(c.cursor);
-    std::lock_guard lock(metrics_mutex);
-    metrics.cursor = c.cursor.id;
+    metrics.cursor(c.cursor.id);
   }
 
   void run(detail::ReportState& r) {
-    set_metric_state(r.state, r.reason);
+    metrics.state(r.state, r.reason);
     std::optional<std::chrono::system_clock::time_point> next_at;
     if (r.next_attempt_at) {
       next_at = std::chrono::system_clock::now() + std::chrono::duration_cast<std::chrono::system_clock::duration>(
                                                        *r.next_attempt_at - std::chrono::steady_clock::now());
     }
-    {
-      std::lock_guard lock(metrics_mutex);
-      metrics.next_attempt_at = next_at;
-      metrics.current_backoff = lifecycle.last_delay();
-    }
+    metrics.next_attempt(next_at, lifecycle.last_delay());
     if (r.reason) {
       log(r.state == State::stopped ? LogLevel::error : LogLevel::warn,
           std::string(to_string(r.state)) + ": " + r.reason.message() +
@@ -392,12 +377,6 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
     }
   }
 
-  void set_metric_state(State s, std::error_code ec = {}) {
-    std::lock_guard lock(metrics_mutex);
-    metrics.state = s;
-    if (ec) metrics.last_error = ec;
-  }
-
   ClientOptions options;
   std::shared_ptr<asio::io_context> own_context;
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
@@ -420,8 +399,7 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
   detail::CallbackSlot<StateEvent> on_state;
   detail::CallbackSlot<GapEvent> on_gap;
 
-  mutable std::mutex metrics_mutex;
-  ClientMetrics metrics;
+  detail::MetricsBoard metrics;
 };
 
 Client::Client(ClientOptions options) {
@@ -485,8 +463,7 @@ void Client::acknowledge(std::uint64_t id) {
 }
 
 ClientMetrics Client::metrics() const {
-  std::lock_guard lock(impl_->metrics_mutex);
-  auto m = impl_->metrics;
+  auto m = impl_->metrics.snapshot();
   if (const auto& tls = impl_->endpoints.tls()) m.tls_sessions_resumed = tls->sessions_resumed();
   return m;
 }
