@@ -65,10 +65,12 @@ TEST_F(QtClient, AnObjectInAWorkerThreadGetsItsSignalsThere) {
   QMetaObject::invokeMethod(client, "start", Qt::QueuedConnection);
   ASSERT_TRUE(spin_until([&] { return got.load() == quint64{id}; }));
   EXPECT_EQ(emitted_on.load(), &worker);
-  // Destroyed on its own thread: deleteLater() runs there at the latest when the thread
-  // finishes.
+  // Destroyed on its own thread: deleteLater() (thread-safe: it posts a DeferredDelete
+  // to the object's thread) runs there at the latest when the thread finishes. Not
+  // invoked as a queued call: quit() could end the loop before that call ran, and
+  // nothing would ever delete the object.
   QPointer<Client> alive(client);
-  QMetaObject::invokeMethod(client, "deleteLater", Qt::QueuedConnection);
+  client->deleteLater();
   worker.quit();
   worker.wait();
   EXPECT_TRUE(alive.isNull());
