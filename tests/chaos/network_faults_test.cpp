@@ -10,11 +10,15 @@
 #include <nlohmann/json.hpp>
 
 #include "chaos/chaos_fixture.hpp"
-#include "support/fault_proxy.hpp"
+#include "herald/testing/fault_proxy.hpp"
 #include "support/recorder.hpp"
 #include "support/stream_checker.hpp"
 
 namespace herald::test {
+
+using testkit::Fault;
+using testkit::FaultProxy;
+using testkit::FaultProxyCounters;
 namespace {
 
 using namespace std::chrono_literals;

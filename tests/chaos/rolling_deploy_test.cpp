@@ -9,10 +9,12 @@
 #include <thread>
 
 #include "chaos/chaos_fixture.hpp"
-#include "support/fault_proxy.hpp"
+#include "herald/testing/fault_proxy.hpp"
 #include "support/stream_checker.hpp"
 
 namespace herald::test {
+
+using testkit::FaultProxy;
 namespace {
 
 using RollingDeploy = ChaosTest;

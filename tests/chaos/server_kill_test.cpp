@@ -11,7 +11,7 @@
 #include "chaos/chaos_fixture.hpp"
 #include "chaos/http_post.hpp"
 #include "chaos/server_process.hpp"
-#include "support/fault_proxy.hpp"
+#include "herald/testing/fault_proxy.hpp"
 #include "support/recorder.hpp"
 #include "support/stream_checker.hpp"
 
@@ -20,6 +20,8 @@
 #endif
 
 namespace herald::test {
+
+using testkit::FaultProxy;
 namespace {
 
 using namespace std::chrono_literals;

@@ -8,10 +8,14 @@
 #include <thread>
 
 #include "chaos/chaos_fixture.hpp"
-#include "support/fault_proxy.hpp"
+#include "herald/testing/fault_proxy.hpp"
 #include "support/recorder.hpp"
 
 namespace herald::test {
+
+using testkit::Fault;
+using testkit::FaultProxy;
+using testkit::FaultProxyCounters;
 namespace {
 
 using namespace std::chrono_literals;

@@ -13,12 +13,14 @@
 
 #include "herald/client.hpp"
 #include "herald/cursor_store.hpp"
+#include "herald/testing/fault_proxy.hpp"
 #include "interop/interop_fixture.hpp"
-#include "support/fault_proxy.hpp"
 #include "support/recorder.hpp"
 #include "support/stream_checker.hpp"
 
 namespace herald::test {
+
+using testkit::FaultProxy;
 namespace {
 
 constexpr std::uint64_t kReplayed = 200;  // published before the client connects

@@ -9,11 +9,14 @@
 #include <boost/asio/io_context.hpp>
 #include <thread>
 
-#include "support/fault_proxy.hpp"
+#include "herald/testing/fault_proxy.hpp"
 #include "support/tls_probe_server.hpp"
 #include "tls_fixture.hpp"
 
 namespace herald::test {
+
+using testkit::Fault;
+using testkit::FaultProxy;
 namespace {
 
 using namespace std::chrono_literals;

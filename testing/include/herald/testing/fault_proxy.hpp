@@ -2,11 +2,11 @@
 // 127.0.0.1:<port> and injects named faults (after Shopify toxiproxy's names), so tests
 // can break a live connection on purpose instead of waiting for luck.
 //
-//   herald::test::FaultProxy proxy(server_port);
+//   herald::testkit::FaultProxy proxy(server_port);
 //   opts.url = proxy.url();                        // ws://127.0.0.1:<proxy port>/v1/stream
-//   proxy.set_fault(herald::test::Fault::blackhole());
+//   proxy.set_fault(herald::testkit::Fault::blackhole());
 //   ...
-//   proxy.set_fault(herald::test::Fault::none());  // traffic flows again
+//   proxy.set_fault(herald::testkit::Fault::none());  // traffic flows again
 //
 // Faults apply to the connections open when set_fault() is called and to new ones:
 // - none:           forward both ways.
@@ -39,7 +39,7 @@
 #include <string>
 #include <string_view>
 
-namespace herald::test {
+namespace herald::testkit {
 
 /// A named fault and its parameter. Build one with the named constructors.
 struct Fault {
@@ -104,4 +104,4 @@ class FaultProxy {
   std::shared_ptr<Impl> impl_;
 };
 
-}  // namespace herald::test
+}  // namespace herald::testkit

@@ -1,7 +1,7 @@
 // FaultProxy implementation: one io_context thread; per connection a Session with two
 // Pumps (client -> server, server -> client), each owning one bounded buffer. A Pump
 // reads a chunk, then writes it out under the current fault, then reads again.
-#include "support/fault_proxy.hpp"
+#include "herald/testing/fault_proxy.hpp"
 
 #include <array>
 #include <boost/asio/connect.hpp>
@@ -15,7 +15,7 @@
 #include <thread>
 #include <vector>
 
-namespace herald::test {
+namespace herald::testkit {
 
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
@@ -363,4 +363,4 @@ bool FaultProxy::wait(const std::function<bool(const FaultProxyCounters&)>& pred
   return impl_->shared->cv.wait_for(l, timeout, [&] { return pred(impl_->shared->counters); });
 }
 
-}  // namespace herald::test
+}  // namespace herald::testkit
