@@ -8,6 +8,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -75,23 +76,26 @@ inline double mean_ms(const std::vector<std::chrono::milliseconds>& d, std::size
 
 class Recorder {
  public:
+  /// The callbacks share what they record with this Recorder: a Recorder may go out of
+  /// scope before the client it is attached to (declared after it, say) while callbacks
+  /// still arrive, and they then write to nothing that is gone.
   void attach(Client& c) {
-    c.on_notification([this](const Notification& n) {
-      std::lock_guard l(m_);
-      seen_.notifications.push_back(n);
-      seen_.arrivals.push_back(std::chrono::steady_clock::now());
-      cv_.notify_all();
+    c.on_notification([s = shared_](const Notification& n) {
+      std::lock_guard l(s->m);
+      s->seen.notifications.push_back(n);
+      s->seen.arrivals.push_back(std::chrono::steady_clock::now());
+      s->cv.notify_all();
     });
-    c.on_state([this](const StateEvent& e) {
-      std::lock_guard l(m_);
-      seen_.states.push_back(e);
-      seen_.state_times.push_back(std::chrono::system_clock::now());
-      cv_.notify_all();
+    c.on_state([s = shared_](const StateEvent& e) {
+      std::lock_guard l(s->m);
+      s->seen.states.push_back(e);
+      s->seen.state_times.push_back(std::chrono::system_clock::now());
+      s->cv.notify_all();
     });
-    c.on_gap([this](const GapEvent& g) {
-      std::lock_guard l(m_);
-      seen_.gaps.push_back(g);
-      cv_.notify_all();
+    c.on_gap([s = shared_](const GapEvent& g) {
+      std::lock_guard l(s->m);
+      s->seen.gaps.push_back(g);
+      s->cv.notify_all();
     });
   }
 
@@ -99,12 +103,12 @@ class Recorder {
   /// lock: it may look at other things, or (the second form) at the recording itself,
   /// but must not call the recorder.
   bool wait(const std::function<bool()>& pred, std::chrono::milliseconds timeout = std::chrono::seconds{15}) {
-    std::unique_lock l(m_);
-    return cv_.wait_for(l, timeout, pred);
+    std::unique_lock l(shared_->m);
+    return shared_->cv.wait_for(l, timeout, pred);
   }
   bool wait(const std::function<bool(const Recording&)>& pred,
             std::chrono::milliseconds timeout = std::chrono::seconds{15}) {
-    return wait([&] { return pred(seen_); }, timeout);
+    return wait([&] { return pred(shared_->seen); }, timeout);
   }
   bool wait_ids(std::size_t n, std::chrono::milliseconds timeout = std::chrono::seconds{15}) {
     return wait([n](const Recording& r) { return r.notifications.size() >= n; }, timeout);
@@ -128,42 +132,45 @@ class Recorder {
   }
 
   Recording snapshot() const {
-    std::lock_guard l(m_);
-    return seen_;
+    std::lock_guard l(shared_->m);
+    return shared_->seen;
   }
   std::size_t delivered() const {
-    std::lock_guard l(m_);
-    return seen_.notifications.size();
+    std::lock_guard l(shared_->m);
+    return shared_->seen.notifications.size();
   }
   std::vector<std::uint64_t> ids() const {
-    std::lock_guard l(m_);
-    return seen_.ids();
+    std::lock_guard l(shared_->m);
+    return shared_->seen.ids();
   }
   std::vector<Notification> notifications() const {
-    std::lock_guard l(m_);
-    return seen_.notifications;
+    std::lock_guard l(shared_->m);
+    return shared_->seen.notifications;
   }
   std::chrono::steady_clock::duration longest_pause() const {
-    std::lock_guard l(m_);
-    return seen_.longest_pause();
+    std::lock_guard l(shared_->m);
+    return shared_->seen.longest_pause();
   }
   std::vector<StateEvent> states() const {
-    std::lock_guard l(m_);
-    return seen_.states;
+    std::lock_guard l(shared_->m);
+    return shared_->seen.states;
   }
   std::vector<GapEvent> gaps() const {
-    std::lock_guard l(m_);
-    return seen_.gaps;
+    std::lock_guard l(shared_->m);
+    return shared_->seen.gaps;
   }
   std::size_t count_state(State s) const {
-    std::lock_guard l(m_);
-    return seen_.count_state(s);
+    std::lock_guard l(shared_->m);
+    return shared_->seen.count_state(s);
   }
 
  private:
-  mutable std::mutex m_;
-  std::condition_variable cv_;
-  Recording seen_;
+  struct Shared {
+    std::mutex m;
+    std::condition_variable cv;
+    Recording seen;
+  };
+  std::shared_ptr<Shared> shared_ = std::make_shared<Shared>();
 };
 
 }  // namespace herald::test
