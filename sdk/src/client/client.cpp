@@ -122,9 +122,11 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
     if (strand.running_in_this_thread()) return stop_for_application();
     std::lock_guard lock(stop_mutex);
     if (stop_complete) return;
+    // The promise travels with the task: set_value() may still be running on the I/O
+    // thread when wait() returns here, so it must not be an object of this frame.
     std::promise<void> done;
     auto finished = done.get_future();
-    asio::post(strand, [self = shared_from_this(), &done] {
+    asio::post(strand, [self = shared_from_this(), done = std::move(done)]() mutable {
       self->stop_for_application();
       done.set_value();
     });
