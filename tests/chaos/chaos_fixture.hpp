@@ -40,12 +40,8 @@ class ChaosTest : public InProcessServerTest {
 
   /// Options for `user` at `url`: cursor 0 (every id > 0 is delivered), backoff 10/200 ms.
   ClientOptions client_options(const std::string& url, const std::string& user = "alice") const {
-    ClientOptions o;
-    o.url = url;
-    o.token_provider = token_provider(user);
-    o.cursor_store = std::make_shared<MemoryCursorStore>(Cursor{0});
+    auto o = base_client_options(url, user, from_the_start());
     o.backoff_initial = std::chrono::milliseconds{10};
-    o.backoff_max = std::chrono::milliseconds{200};
     o.connect_timeout = std::chrono::seconds{5};
     return o;
   }

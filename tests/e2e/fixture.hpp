@@ -20,13 +20,7 @@ class ServerFixture : public InProcessServerTest {
 
   /// Options for user `user` whose tokens come from the in-process issuer.
   ClientOptions client_options(const std::string& user, std::shared_ptr<CursorStore> cursor = nullptr) const {
-    ClientOptions o;
-    o.url = url();
-    o.token_provider = token_provider(user);
-    o.cursor_store = std::move(cursor);
-    o.backoff_initial = std::chrono::milliseconds{20};
-    o.backoff_max = std::chrono::milliseconds{200};
-    return o;
+    return base_client_options(url(), user, std::move(cursor));
   }
 
   /// Publishes `n` notifications to `user`; returns their ids.

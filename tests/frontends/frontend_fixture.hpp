@@ -21,11 +21,7 @@ namespace herald::test {
 class FrontendTest : public InProcessServerTest {
  protected:
   ClientOptions client_options(const std::string& url, const std::string& user) const {
-    ClientOptions o;
-    o.url = url;
-    o.token_provider = token_provider(user);
-    o.cursor_store = std::make_shared<MemoryCursorStore>(Cursor{0});
-    o.backoff_initial = std::chrono::milliseconds{20};
+    auto o = base_client_options(url, user, from_the_start());
     o.backoff_max = std::chrono::milliseconds{300};
     o.connect_timeout = std::chrono::seconds{5};
     return o;

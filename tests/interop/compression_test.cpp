@@ -36,12 +36,7 @@ class CompressionTest : public InProcessServerTest {
   };
 
   ClientOptions client_options(const std::string& url, bool deflate) const {
-    ClientOptions o;
-    o.url = url;
-    o.token_provider = token_provider("alice");
-    o.cursor_store = std::make_shared<MemoryCursorStore>(Cursor{0});
-    o.backoff_initial = std::chrono::milliseconds{20};
-    o.backoff_max = std::chrono::milliseconds{200};
+    auto o = base_client_options(url, "alice", from_the_start());
     o.permessage_deflate = deflate;
     return o;
   }

@@ -1,7 +1,8 @@
 // The base of every fixture that runs the reference server in-process: a fresh temp
 // folder, a server on 127.0.0.1:0 (a restart may reuse the port), and a token issuer
 // that shares the server's secret but is never started, so clients can fetch tokens
-// while the server under test is down. Used by the e2e, chaos, cli and Qt tests.
+// while the server under test is down, and the client options every suite starts from.
+// The base of the e2e, chaos, cli, tls, interop, front-end and Qt fixtures.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -13,6 +14,8 @@
 #include <random>
 #include <string>
 
+#include "herald/client.hpp"
+#include "herald/cursor_store.hpp"
 #include "herald/server/server.hpp"
 #include "herald/token_provider.hpp"
 
@@ -53,6 +56,22 @@ class InProcessServerTest : public ::testing::Test {
   }
   std::string db_file() const { return (dir_ / "herald.db").string(); }
   std::string stream_url() const { return "ws://127.0.0.1:" + std::to_string(port_) + "/v1/stream"; }
+
+  /// What every suite's clients start from: `user` at `url`, tokens from the issuer, the
+  /// cursor in `cursor` (nullptr: an empty store, a new device), and a backoff short
+  /// enough for tests (20 ms doubling to 200 ms). Each suite sets the rest.
+  ClientOptions base_client_options(std::string url, const std::string& user,
+                                    std::shared_ptr<CursorStore> cursor = nullptr) const {
+    ClientOptions o;
+    o.url = std::move(url);
+    o.token_provider = token_provider(user);
+    o.cursor_store = std::move(cursor);
+    o.backoff_initial = std::chrono::milliseconds{20};
+    o.backoff_max = std::chrono::milliseconds{200};
+    return o;
+  }
+  /// A store at cursor 0: every id published for the user is handed over.
+  static std::shared_ptr<CursorStore> from_the_start() { return std::make_shared<MemoryCursorStore>(Cursor{0}); }
 
   /// Tokens of `user`, each valid `ttl`, from the issuer. Each fetch runs on a detached
   /// thread (from_blocking) that may outlive the test: it shares the issuer, never

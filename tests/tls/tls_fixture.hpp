@@ -81,10 +81,7 @@ class TlsFixture : public InProcessServerTest {
 
   /// Options for `user` that trust the test CA only; short backoff (floor = 300 ms).
   ClientOptions tls_client_options(const std::string& user, const std::string& host = "127.0.0.1") const {
-    ClientOptions o;
-    o.url = wss_url(host);
-    o.token_provider = token_provider(user);
-    o.backoff_initial = std::chrono::milliseconds{20};
+    auto o = base_client_options(wss_url(host), user);
     o.backoff_max = std::chrono::milliseconds{300};
     o.tls.use_system_store = false;
     o.tls.ca_pem = pki_->ca().cert_pem;
