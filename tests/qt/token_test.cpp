@@ -63,6 +63,26 @@ TEST_F(QtToken, TokenFailedIsRetriedWithBackoffAndReported) {
   EXPECT_EQ(client.lastError(), rec.errors[0]);
 }
 
+// The user signed out: no token will come. A permanent failure stops the client (a
+// live connection included) instead of retrying for ever.
+TEST_F(QtToken, APermanentTokenFailureStopsTheClientWithAuthFailed) {
+  start_server(server_options());
+  Client client(signal_options(*this, url()));
+  QtRecorder rec(client);
+  int requests = 0;
+  QObject::connect(&client, &Client::tokenRequested, &client, [&] {
+    ++requests;
+    client.tokenFailed(QStringLiteral("signed out"), Client::TokenFailure::Permanent);
+  });
+  client.start();
+  ASSERT_TRUE(spin_until([&] { return client.state() == State::Stopped; }));
+  EXPECT_EQ(requests, 1) << "no retry";
+  ASSERT_EQ(rec.states, (std::vector<State>{State::Connecting, State::Stopped}));
+  EXPECT_EQ(rec.reasons[1], "auth_failed");
+  ASSERT_EQ(rec.errors.size(), 1u);
+  EXPECT_TRUE(rec.errors[0].contains("signed out")) << rec.errors[0].toStdString();
+}
+
 TEST_F(QtToken, AnEmptyTokenIsAFailureAndATokenNeverShowsInAnError) {
   start_server(server_options());
   const std::string bad = server_->issue_token("alice", std::chrono::seconds{-120});  // already expired

@@ -180,10 +180,11 @@ void Client::provideToken(const QString& token, const QDateTime& expiresAt) {
   session_->signal_provider->answer(herald::TokenResult{std::move(t), {}, {}});
 }
 
-void Client::tokenFailed(const QString& error) {
+void Client::tokenFailed(const QString& error, TokenFailure kind) {
   if (!session_ || !session_->signal_provider) return;
+  const auto code = kind == TokenFailure::Permanent ? make_error_code(herald::errc::auth_failed) : std::error_code{};
   session_->signal_provider->answer(herald::TokenResult{
-      std::nullopt, error.isEmpty() ? std::string("token request failed") : error.toStdString(), {}});
+      std::nullopt, error.isEmpty() ? std::string("token request failed") : error.toStdString(), code});
 }
 
 void Client::deliver(quint64 id, const QString& topic, const QDateTime& created_at, const QJsonObject& data) {

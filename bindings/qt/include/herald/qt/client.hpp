@@ -94,6 +94,13 @@ class Client : public QObject {
   };
   Q_ENUM(State)
 
+  /// What kind of failure a tokenFailed() answer is.
+  enum class TokenFailure {
+    Transient,  ///< retried with backoff (the auth backend is down, the network is)
+    Permanent,  ///< no token will come (signed out, access lost): the client stops
+  };
+  Q_ENUM(TokenFailure)
+
   explicit Client(QObject* parent = nullptr);
   explicit Client(ClientOptions options, QObject* parent = nullptr);
   /// Stops the SDK client (blocks until its I/O thread is done with it) and drops
@@ -140,9 +147,12 @@ class Client : public QObject {
   /// request is pending (a late answer to a request the SDK timed out answers the next
   /// one). The token is never logged.
   void provideToken(const QString& token, const QDateTime& expiresAt = {});
-  /// Answers the pending tokenRequested() with a failure: the SDK retries with backoff
-  /// (state Reconnecting, reason token_fetch_failed). `error` must not contain a token.
-  void tokenFailed(const QString& error);
+  /// Answers the pending tokenRequested() with a failure. Transient (the auth backend
+  /// is down): the SDK retries with backoff (state Reconnecting, reason
+  /// token_fetch_failed). Permanent (the user signed out or lost access): the client
+  /// stops at once, a live connection included (state Stopped, reason auth_failed); sign
+  /// the user in again and start() anew. `error` must not contain a token.
+  void tokenFailed(const QString& error, herald::qt::Client::TokenFailure kind = TokenFailure::Transient);
 
  Q_SIGNALS:
   /// A notification, exactly once and in increasing id order. `createdAt` is UTC;
