@@ -1,12 +1,15 @@
 // herald-cli: a scriptable Herald client. Notifications (and, with --events, lifecycle
 // events) go to stdout as JSON lines; logs go to stderr.
 //
-// Exit codes: 0 after --max-notifications or on SIGINT/SIGTERM (cursor flushed),
-// 1 another permanent failure, 2 usage error, 3 permanent auth failure,
-// 4 permanent protocol error.
+// Exit codes (also in --help): see kExitCodes.
+#include <unistd.h>
+
 #include <atomic>
+#include <cerrno>
 #include <csignal>
 #include <cstdio>
+#include <cstring>
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
@@ -19,6 +22,15 @@
 #include "token_command.hpp"
 
 namespace {
+
+constexpr const char* kExitCodes =
+    "Exit codes:\n"
+    "  0  --max-notifications reached, or SIGINT/SIGTERM (the cursor is flushed)\n"
+    "  1  any other permanent failure, among them --max-attempts or --max-elapsed-s spent\n"
+    "     (an unreachable server, a failing token command, a wrong path)\n"
+    "  2  usage error (a bad flag, a --cursor-file that cannot be written)\n"
+    "  3  permanent auth failure (invalid token twice, revoked, forbidden)\n"
+    "  4  permanent protocol error";
 
 std::atomic<int> g_exit_code{0};
 
@@ -62,6 +74,8 @@ int main(int argc, char** argv) {
   std::uint64_t max_notifications = 0;
   bool events = false;
   bool permessage_deflate = false;
+  std::uint32_t max_attempts = 0;
+  std::int64_t max_elapsed_s = 0;
   app.add_option("--url", urls,
                  "stream URL, ws://host:port/v1/stream or wss://...; repeatable (tried in a random order)")
       ->required();
@@ -81,20 +95,42 @@ int main(int argc, char** argv) {
   app.add_flag("--proxy-from-env", proxy_from_env, "use HTTPS_PROXY / http_proxy / ALL_PROXY / NO_PROXY as curl does")
       ->excludes(proxy_option);
   app.add_option("--backoff-initial-ms", backoff_initial_ms, "first reconnect backoff ceiling")
-      ->check(CLI::Range(1L, 3'600'000L));
-  app.add_option("--backoff-max-ms", backoff_max_ms, "largest reconnect backoff")->check(CLI::Range(1L, 86'400'000L));
+      ->check(CLI::Range(1L, 3'600'000L))
+      ->capture_default_str();
+  app.add_option("--backoff-max-ms", backoff_max_ms, "largest reconnect backoff")
+      ->check(CLI::Range(1L, 86'400'000L))
+      ->capture_default_str();
   app.add_option("--log-level", log_level, "stderr log level")
-      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
-  app.add_option("--max-notifications", max_notifications, "exit 0 after this many notifications (0: never)");
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}))
+      ->capture_default_str();
+  app.add_option("--max-notifications", max_notifications, "exit 0 after this many notifications (0: never)")
+      ->capture_default_str();
   app.add_flag("--permessage-deflate", permessage_deflate,
                "offer permessage-deflate (RFC 7692); used only if the server accepts it. Off by default: memory "
                "per connection, and compressing secrets next to attacker-chosen data (docs/networks.md)");
   app.add_flag("--events", events, "also print lifecycle events (lines with an \"event\" member)");
+  app.add_option("--max-attempts", max_attempts, "give up (exit 1) after this many failed attempts in a row; 0: never")
+      ->capture_default_str();
+  app.add_option("--max-elapsed-s", max_elapsed_s,
+                 "give up (exit 1) after failing for this many seconds without a stable connection; 0: never")
+      ->check(CLI::Range(std::int64_t{0}, std::int64_t{366} * 24 * 3600))
+      ->capture_default_str();
+  app.set_version_flag("--version", std::string("herald-cli ") + HERALD_VERSION);
+  app.footer(kExitCodes);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     const int rc = app.exit(e);
     return rc == 0 ? 0 : 2;
+  }
+  if (!cursor_file.empty()) {
+    // Checked before anything runs: a cursor that cannot be written would only show up
+    // as an error line per save while the client went on without one.
+    const auto dir = std::filesystem::path(cursor_file).parent_path();
+    if (::access(dir.empty() ? "." : dir.c_str(), W_OK) != 0) {
+      std::fprintf(stderr, "herald-cli: --cursor-file: cannot write in '%s': %s\n", dir.c_str(), std::strerror(errno));
+      return 2;
+    }
   }
   if (backoff_max_ms < backoff_initial_ms) {
     std::fprintf(stderr, "herald-cli: --backoff-max-ms must be >= --backoff-initial-ms\n");
@@ -123,6 +159,8 @@ int main(int argc, char** argv) {
   options.permessage_deflate = permessage_deflate;
   options.backoff_initial = std::chrono::milliseconds{backoff_initial_ms};
   options.backoff_max = std::chrono::milliseconds{backoff_max_ms};
+  options.max_attempts = max_attempts;
+  options.max_elapsed = std::chrono::seconds{max_elapsed_s};
   options.log_level = parse_level(log_level);
   options.logger = [](herald::LogLevel level, std::string_view msg) {
     std::fprintf(stderr, "herald-cli [%s] %.*s\n", level_name(level), static_cast<int>(msg.size()), msg.data());

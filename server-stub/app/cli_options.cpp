@@ -58,6 +58,7 @@ std::variant<CliConfig, CliExit> parse_command_line(int argc, char** argv) {
   bool no_reauth = false;
   bool permessage_deflate = false;
   std::string tls_cert, tls_key, tls_client_ca;
+  cli.set_version_flag("--version", std::string("herald-server ") + HERALD_VERSION);
   cli.add_option("--listen", listen, "address:port to listen on (port 0: any free port)")->capture_default_str();
   cli.add_option("--db", db, "SQLite database file, or :memory:")->capture_default_str();
   cli.add_option("--jwt-secret-file", jwt_secret_file, "file holding the HS256 token key")->required();
@@ -96,6 +97,8 @@ std::variant<CliConfig, CliExit> parse_command_line(int argc, char** argv) {
     return CliExit{0, cli.help()};
   } catch (const CLI::CallForAllHelp&) {
     return CliExit{0, cli.help()};
+  } catch (const CLI::CallForVersion&) {
+    return CliExit{0, cli.version()};
   } catch (const CLI::ParseError& e) {
     return CliExit{2, std::string(e.what()) + "\nRun with --help for usage."};
   }

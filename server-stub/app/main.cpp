@@ -42,6 +42,11 @@ int main(int argc, char** argv) {
     boost::asio::signal_set signals(signals_io, SIGINT, SIGTERM);
     std::signal(SIGPIPE, SIG_IGN);
 
+    if (config.server.db_path == ":memory:") {
+      spdlog::warn(
+          "--db is :memory: (the default): notifications, ids and revocations are lost when the server "
+          "stops; pass --db FILE to keep them");
+    }
     herald::server::Server server(config.server);
     const std::uint16_t port = server.start();
     std::cout << "listening on " << config.server.listen_address << ':' << port << std::endl;

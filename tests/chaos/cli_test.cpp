@@ -213,6 +213,77 @@ std::string dead_port_url(const std::string& scheme) {
   return scheme + "://127.0.0.1:" + std::to_string(pick_free_port());  // nothing listens there
 }
 
+// ---- budgets, version, a cursor that cannot be written ----------------------------------
+
+/// The CLI against `url` with a short backoff, giving up after `budget` (e.g.
+/// {"--max-attempts", "3"}).
+std::vector<std::string> budget_args(const std::string& url, const std::string& token_command,
+                                     std::vector<std::string> budget) {
+  std::vector<std::string> args{
+      "--url", url, "--token-command", token_command, "--events", "--backoff-initial-ms", "10", "--backoff-max-ms",
+      "20"};
+  args.insert(args.end(), budget.begin(), budget.end());
+  return args;
+}
+
+TEST_F(Cli, AnUnreachableServerEndsWithExit1OnceMaxAttemptsIsSpent) {
+  CliProcess cli(budget_args(dead_port_url("ws"), token_command(3600), {"--max-attempts", "3"}), stderr_file());
+  ASSERT_TRUE(cli.running());
+  ASSERT_TRUE(cli.read_to_eof()) << "it must exit by itself:\n" << cli.output();
+  EXPECT_EQ(cli.wait(), 1);
+  EXPECT_NE(cli.output().find("retries_exhausted"), std::string::npos) << cli.output();
+  EXPECT_EQ(count_lines(tokens()), 1u) << "one token serves every attempt";
+}
+
+TEST_F(Cli, AFailingTokenCommandEndsWithExit1OnceMaxElapsedIsSpent) {
+  const auto failing = dir_ / "no-token.sh";
+  std::ofstream(failing) << "#!/bin/sh\necho 'auth backend down' >&2\nexit 1\n";
+  std::filesystem::permissions(failing, std::filesystem::perms::owner_all);
+  CliProcess cli(
+      budget_args("ws://127.0.0.1:" + std::to_string(port_) + "/v1/stream", failing.string(), {"--max-elapsed-s", "1"}),
+      stderr_file());
+  ASSERT_TRUE(cli.running());
+  ASSERT_TRUE(cli.read_to_eof()) << "it must exit by itself:\n" << cli.output();
+  EXPECT_EQ(cli.wait(), 1);
+  EXPECT_NE(cli.output().find("retries_exhausted"), std::string::npos) << cli.output();
+  EXPECT_NE(cli.output().find("token_fetch_failed"), std::string::npos) << "why each attempt failed:\n" << cli.output();
+}
+
+TEST_F(Cli, AWrongPathEndsWithExit1OnceMaxAttemptsIsSpent) {
+  CliProcess cli(budget_args("ws://127.0.0.1:" + std::to_string(port_) + "/v2/nowhere", token_command(3600),
+                             {"--max-attempts", "2"}),
+                 stderr_file());
+  ASSERT_TRUE(cli.running());
+  ASSERT_TRUE(cli.read_to_eof()) << "it must exit by itself:\n" << cli.output();
+  EXPECT_EQ(cli.wait(), 1);
+  EXPECT_NE(cli.output().find("404"), std::string::npos) << cli.output();
+}
+
+TEST_F(Cli, ACursorFileThatCannotBeWrittenIsAUsageError) {
+  CliProcess cli({"--url", "ws://127.0.0.1:" + std::to_string(port_) + "/v1/stream", "--token-command",
+                  token_command(3600), "--cursor-file", (dir_ / "missing" / "cursor").string()},
+                 stderr_file());
+  ASSERT_TRUE(cli.running());
+  ASSERT_TRUE(cli.read_to_eof());
+  EXPECT_EQ(cli.wait(), 2);
+  EXPECT_NE(read_file(stderr_file()).find("--cursor-file"), std::string::npos) << read_file(stderr_file());
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "tokens.txt")) << "nothing ran";
+}
+
+TEST_F(Cli, VersionAndHelp) {
+  CliProcess version({"--version"}, stderr_file());
+  ASSERT_TRUE(version.read_to_eof());
+  EXPECT_EQ(version.wait(), 0);
+  EXPECT_EQ(version.output(), std::string("herald-cli ") + HERALD_VERSION + "\n");
+
+  CliProcess help({"--help"}, stderr_file());
+  ASSERT_TRUE(help.read_to_eof());
+  EXPECT_EQ(help.wait(), 0);
+  for (const char* expected : {"--max-attempts", "--max-elapsed-s", "Exit codes:", "spent", "30000"}) {
+    EXPECT_NE(help.output().find(expected), std::string::npos) << expected << " missing from\n" << help.output();
+  }
+}
+
 TEST_F(Cli, TheProxyFlagSendsTheConnectionToTheProxyAndKeepsItsPasswordOut) {
   auto args = cli_args(3600);
   const auto proxy = dead_port_url("http");

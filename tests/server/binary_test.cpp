@@ -10,8 +10,12 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <optional>
 #include <random>
 #include <regex>
+#include <string>
+#include <utility>
 
 #include "server_fixture.hpp"
 
@@ -27,7 +31,8 @@ using Clock = std::chrono::steady_clock;
 // leaves it running.
 class ServerProcess {
  public:
-  explicit ServerProcess(const std::vector<std::string>& extra_args) {
+  /// `capture_stderr`: into a file (stderr_text()) instead of the test's own stderr.
+  explicit ServerProcess(const std::vector<std::string>& extra_args, bool capture_stderr = false) {
     std::random_device rd;
     dir_ = std::filesystem::temp_directory_path() /
            ("herald-binary-" + std::to_string(::getpid()) + "-" + std::to_string(rd()));
@@ -53,6 +58,10 @@ class ServerProcess {
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
     posix_spawn_file_actions_adddup2(&actions, fds[1], STDOUT_FILENO);
+    const auto err_file = (dir_ / "stderr").string();
+    if (capture_stderr) {
+      posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, err_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    }
     const int rc = ::posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), environ);
     posix_spawn_file_actions_destroy(&actions);
     ::close(fds[1]);
@@ -90,6 +99,25 @@ class ServerProcess {
   }
 
   void signal(int signo) const { ::kill(pid_, signo); }
+
+  /// What it wrote to stderr so far (with capture_stderr).
+  std::string stderr_text() const {
+    std::ifstream in(dir_ / "stderr");
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  }
+
+  /// Everything it prints to stdout until it exits (at most kTestTimeout); its exit status.
+  std::pair<std::string, std::optional<int>> output_and_exit() {
+    const auto deadline = Clock::now() + kTestTimeout;
+    std::string out;
+    char buf[256];
+    for (;;) {
+      const auto n = read_some(buf, sizeof buf, deadline);
+      if (n <= 0) break;  // EOF (exited) or timeout
+      out.append(buf, static_cast<std::size_t>(n));
+    }
+    return {out, wait_exit(std::chrono::milliseconds{100})};
+  }
 
   // Waits until the process exits (its stdout reaches EOF), at most `timeout`;
   // returns its exit status, or nullopt when it is still running.
@@ -146,6 +174,25 @@ std::unique_ptr<WsClient> open_stream(std::uint16_t port) {
 }
 
 bool exited_zero(const std::optional<int>& status) { return status && WIFEXITED(*status) && WEXITSTATUS(*status) == 0; }
+
+TEST(Binary, VersionPrintsTheVersionAndExits) {
+  ServerProcess server({"--version"});
+  const auto [out, status] = server.output_and_exit();
+  EXPECT_EQ(out, std::string("herald-server ") + HERALD_VERSION + "\n");
+  EXPECT_TRUE(exited_zero(status));
+}
+
+TEST(Binary, AnInMemoryStoreIsWarnedAboutAtStartUp) {
+  ServerProcess in_memory({}, /*capture_stderr=*/true);
+  in_memory.port();  // started (the warning comes before the listening line)
+  EXPECT_NE(in_memory.stderr_text().find("--db is :memory:"), std::string::npos) << in_memory.stderr_text();
+
+  const auto db = std::filesystem::temp_directory_path() / ("herald-binary-db-" + std::to_string(::getpid()));
+  ServerProcess on_disk({"--db", db.string()}, /*capture_stderr=*/true);
+  on_disk.port();
+  EXPECT_EQ(on_disk.stderr_text().find(":memory:"), std::string::npos) << on_disk.stderr_text();
+  std::filesystem::remove(db);
+}
 
 TEST(Binary, SigtermDrainsAndExitsOnceTheLastStreamLeft) {
   ServerProcess p({"--drain-window-ms", "2000"});
