@@ -58,7 +58,8 @@ class TestServer {
   std::uint64_t publish(const std::string& user, const std::string& type, const std::string& data_json = "{}");
 
   /// Stops the server (its clients see the connection end) and starts a new one on the
-  /// same port with the same options and store.
+  /// same port with the same options and store. Throws std::system_error when that port
+  /// was taken meanwhile (by another process: the server binds with SO_REUSEADDR).
   void restart();
   /// Stops the server; restart() starts it again.
   void stop();
