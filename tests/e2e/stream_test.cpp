@@ -1,5 +1,8 @@
 // End to end: the SDK against the in-process reference server. Delivery, catch-up,
 // fan-out, gaps.
+#include <condition_variable>
+#include <mutex>
+
 #include <nlohmann/json.hpp>
 
 #include "e2e/fixture.hpp"
@@ -161,6 +164,57 @@ TEST_F(Stream, FileCursorCarriesTheCatchUpAcrossClientInstances) {
   c.start();
   ASSERT_TRUE(rec.wait_ids(1));
   EXPECT_EQ(rec.ids(), std::vector<std::uint64_t>{missed});
+}
+
+/// A cursor store that records what was flushed, and when.
+class FlushRecordingStore final : public CursorStore {
+ public:
+  std::optional<Cursor> load() override { return Cursor{0}; }
+  void save(const Cursor& cursor) override {
+    std::lock_guard lock(mutex_);
+    saved_ = cursor.id;
+  }
+  void flush() override {
+    std::lock_guard lock(mutex_);
+    ++flushes_;
+    flushed_ = saved_;
+    changed_.notify_all();
+  }
+  /// Waits (bounded) until `id` was flushed.
+  bool wait_flushed(std::uint64_t id, std::chrono::milliseconds timeout) {
+    std::unique_lock lock(mutex_);
+    return changed_.wait_for(lock, timeout, [&] { return flushed_ >= id; });
+  }
+  int flushes() const {
+    std::lock_guard lock(mutex_);
+    return flushes_;
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::condition_variable changed_;
+  std::uint64_t saved_ = 0;
+  std::uint64_t flushed_ = 0;
+  int flushes_ = 0;
+};
+
+// A running client flushes its cursor within cursor_flush_interval, not only at stop(),
+// and a burst of notifications costs one flush, not one each.
+TEST_F(Stream, TheCursorIsFlushedWithinTheFlushIntervalWhileTheClientRuns) {
+  start_server(server_options());
+  auto store = std::make_shared<FlushRecordingStore>();
+  auto o = client_options("alice", store);
+  o.cursor_flush_interval = std::chrono::milliseconds{100};
+  Client c(std::move(o));
+  Recorder rec;
+  rec.attach(c);
+  c.start();
+  ASSERT_TRUE(rec.wait_state(State::connected));
+  publish_many("alice", 20);
+  ASSERT_TRUE(rec.wait_ids(20));
+  EXPECT_TRUE(store->wait_flushed(20, std::chrono::seconds{10})) << "not flushed while running";
+  EXPECT_LT(store->flushes(), 20) << "a flush per notification";
+  EXPECT_EQ(c.metrics().state, State::connected);
 }
 
 }  // namespace
