@@ -11,3 +11,11 @@ run(${CMAKE_COMMAND} -S ${CONSUMER_SRC} -B ${CONSUMER_BUILD} -G ${GENERATOR} -DC
 run(${CMAKE_COMMAND} --build ${CONSUMER_BUILD})
 run(${CONSUMER_BUILD}/herald_consumer)
 run(${CONSUMER_BUILD}/herald_testing_consumer)
+if(EXPECT_QT)
+  run(${CONSUMER_BUILD}/herald_qt_consumer)
+endif()
+# The binaries are installed too.
+run(${PREFIX}/bin/herald-server --version)
+if(EXPECT_CLI)
+  run(${PREFIX}/bin/herald-cli --version)
+endif()
