@@ -187,11 +187,15 @@ TEST(Binary, AnInMemoryStoreIsWarnedAboutAtStartUp) {
   in_memory.port();  // started (the warning comes before the listening line)
   EXPECT_NE(in_memory.stderr_text().find("--db is :memory:"), std::string::npos) << in_memory.stderr_text();
 
-  const auto db = std::filesystem::temp_directory_path() / ("herald-binary-db-" + std::to_string(::getpid()));
-  ServerProcess on_disk({"--db", db.string()}, /*capture_stderr=*/true);
-  on_disk.port();
-  EXPECT_EQ(on_disk.stderr_text().find(":memory:"), std::string::npos) << on_disk.stderr_text();
-  std::filesystem::remove(db);
+  const auto dir = std::filesystem::temp_directory_path() / ("herald-binary-db-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  {
+    ServerProcess on_disk({"--db", (dir / "herald.db").string()}, /*capture_stderr=*/true);
+    on_disk.port();
+    EXPECT_EQ(on_disk.stderr_text().find(":memory:"), std::string::npos) << on_disk.stderr_text();
+  }
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);  // the database and its -wal/-shm files
 }
 
 TEST(Binary, SigtermDrainsAndExitsOnceTheLastStreamLeft) {
