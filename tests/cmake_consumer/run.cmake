@@ -14,6 +14,15 @@ run(${CONSUMER_BUILD}/herald_testing_consumer)
 if(EXPECT_QT)
   run(${CONSUMER_BUILD}/herald_qt_consumer)
 endif()
+# Without CMake: the compiler and pkg-config only.
+execute_process(COMMAND ${CMAKE_COMMAND} -E env PKG_CONFIG_PATH=${PC_DIR} pkg-config --cflags --libs herald
+  RESULT_VARIABLE rc OUTPUT_VARIABLE pc_flags ERROR_VARIABLE err OUTPUT_STRIP_TRAILING_WHITESPACE)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "pkg-config --cflags --libs herald failed (${rc}): ${err}")
+endif()
+separate_arguments(pc_flags UNIX_COMMAND "${pc_flags}")
+run(${CXX} -std=c++20 ${CONSUMER_SRC}/main.cpp -o ${CONSUMER_BUILD}/herald_pkgconfig_consumer ${pc_flags})
+run(${CONSUMER_BUILD}/herald_pkgconfig_consumer)
 # The binaries are installed too.
 run(${PREFIX}/bin/herald-server --version)
 if(EXPECT_CLI)
