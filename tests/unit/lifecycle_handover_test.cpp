@@ -24,12 +24,13 @@ constexpr detail::ConnId kNew = 2;
 struct HandoverTest : ::testing::Test {
   LifecycleHarness h{std::uint64_t{10}};
 
-  /// Connection 1: token "tok-1" (no known expiry), welcome (heartbeat 25 s), caught_up.
-  void live() {
+  /// Connection 1: token "tok-1" (no known expiry), welcome (heartbeat 25 s unless
+  /// given), caught_up.
+  void live(unsigned heartbeat_s = 25) {
     h.start();
     h.token("tok-1");
     h.connected();
-    h.frame(welcome_json());
+    h.frame(welcome_json("ok", heartbeat_s));
     h.frame(kOld, caught_up_json());
   }
   /// A drain of `window` on connection 1 with the switch `delay` into it; moves the
@@ -445,11 +446,7 @@ TEST_F(HandoverTest, OldConnectionLostWhileTheNewOneIsOpenButNotWelcomed) {
 // of the one it replaces (here 2 s), not the protocol's 25 s default: a switch
 // connection that is half-open must be found out as fast as the old one would have been.
 TEST_F(HandoverTest, ConnectionThatTookOverBeforeItsWelcomeKeepsTheOldHeartbeat) {
-  h.start();
-  h.token("tok-1");
-  h.connected();
-  h.frame(welcome_json("ok", 2));
-  h.frame(kOld, caught_up_json());
+  live(/*heartbeat_s=*/2);
   drain_and_fire();
   h.closed(kOld, std::nullopt);  // the new connection is still connecting: it takes over
   const auto liveness = armed_at(h.connected(kNew), TimerKind::liveness);
@@ -462,11 +459,7 @@ TEST_F(HandoverTest, ConnectionThatTookOverBeforeItsWelcomeKeepsTheOldHeartbeat)
 }
 
 TEST_F(HandoverTest, ConnectionThatTookOverOpenButNotWelcomedKeepsTheOldHeartbeat) {
-  h.start();
-  h.token("tok-1");
-  h.connected();
-  h.frame(welcome_json("ok", 2));
-  h.frame(kOld, caught_up_json());
+  live(/*heartbeat_s=*/2);
   drain_and_fire();
   h.connected(kNew);
   const auto liveness = armed_at(h.closed(kOld, std::nullopt), TimerKind::liveness);
