@@ -166,7 +166,7 @@ TEST_F(Stream, FileCursorCarriesTheCatchUpAcrossClientInstances) {
   EXPECT_EQ(rec.ids(), std::vector<std::uint64_t>{missed});
 }
 
-/// A cursor store that records what was flushed, and when.
+/// A cursor store that records what was flushed, and how often.
 class FlushRecordingStore final : public CursorStore {
  public:
   std::optional<Cursor> load() override { return Cursor{0}; }
