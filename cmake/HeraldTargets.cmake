@@ -10,12 +10,14 @@ function(herald_set_warnings target)
     $<$<BOOL:${HERALD_WERROR}>:-Werror>)
 endfunction()
 
-# Asio and Beast are compiled once (sdk/src/transport/asio_impl.cpp) instead of in
-# every translation unit that includes them: every target that includes Asio or Beast
-# headers must see the same configuration.
+# Asio and Beast header-only, in every target: no Herald library ships a compiled Asio,
+# so an application that uses Asio itself (header-only or compiled separately, see
+# tests/cmake_consumer/project/own_asio.cpp) links exactly one -- its own definitions
+# and ours are the same inline functions. The shared SDK keeps its copy hidden
+# (-fvisibility=hidden): nothing of Asio is exported from libherald.so. Also gives the
+# internal Asio helpers in sdk/src/asio (erased_stream.hpp, parked_op_cancellation.hpp).
 function(herald_use_asio target)
-  target_compile_definitions(${target} PRIVATE
-    BOOST_ASIO_SEPARATE_COMPILATION BOOST_BEAST_SEPARATE_COMPILATION
-    BOOST_ASIO_NO_DEPRECATED)
+  target_compile_definitions(${target} PRIVATE BOOST_ASIO_NO_DEPRECATED)
+  target_include_directories(${target} PRIVATE ${PROJECT_SOURCE_DIR}/sdk/src/asio)
   target_link_libraries(${target} PRIVATE Boost::headers OpenSSL::SSL OpenSSL::Crypto Threads::Threads)
 endfunction()

@@ -11,6 +11,8 @@ run(${CMAKE_COMMAND} -S ${CONSUMER_SRC} -B ${CONSUMER_BUILD} -G ${GENERATOR} -DC
 run(${CMAKE_COMMAND} --build ${CONSUMER_BUILD})
 run(${CONSUMER_BUILD}/herald_consumer)
 run(${CONSUMER_BUILD}/herald_testing_consumer)
+run(${CONSUMER_BUILD}/herald_own_asio_consumer)
+run(${CONSUMER_BUILD}/herald_own_asio_separate_consumer)
 if(EXPECT_QT)
   run(${CONSUMER_BUILD}/herald_qt_consumer)
 endif()
