@@ -7,10 +7,10 @@
 #include <herald/client.hpp>
 #include <herald/testing/test_server.hpp>
 
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/read.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/read.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 
@@ -57,7 +57,8 @@ int main() {
   auto client = std::make_unique<herald::Client>(std::move(options), io.get_executor());
   const auto io_thread_id = io_thread.get_id();
   client->on_notification([&, delivered_once](const herald::Notification& n) {
-    std::call_once(*delivered_once, [&] { delivered.set_value(n.topic == "app.asio" && std::this_thread::get_id() == io_thread_id); });
+    std::call_once(*delivered_once,
+                   [&] { delivered.set_value(n.topic == "app.asio" && std::this_thread::get_id() == io_thread_id); });
   });
   client->on_state([&](const herald::StateEvent& e) {
     if (e.state == herald::State::connected) server.publish("alice", "app.asio");
