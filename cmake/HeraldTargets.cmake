@@ -13,9 +13,13 @@ endfunction()
 # Asio and Beast header-only, in every target: no Herald library ships a compiled Asio,
 # so an application that uses Asio itself (header-only or compiled separately, see
 # tests/cmake_consumer/project/own_asio.cpp) links exactly one -- its own definitions
-# and ours are the same inline functions. The shared SDK keeps its copy hidden
-# (-fvisibility=hidden): nothing of Asio is exported from libherald.so. Also gives the
-# internal Asio helpers in sdk/src/asio (erased_stream.hpp, parked_op_cancellation.hpp).
+# and ours are the same inline functions. In libherald.so, built with hidden visibility,
+# Asio's own declarations keep default visibility (its headers push it; never define
+# BOOST_ASIO_DISABLE_VISIBILITY): its template statics, such as the per-thread call
+# stack, are then one copy per process, shared with an application that runs Herald on
+# its own io_context -- two copies crash there (tests/cmake_consumer/run.cmake). Also
+# gives the internal Asio helpers in sdk/src/asio (erased_stream.hpp,
+# parked_op_cancellation.hpp).
 function(herald_use_asio target)
   target_compile_definitions(${target} PRIVATE BOOST_ASIO_NO_DEPRECATED)
   target_include_directories(${target} PRIVATE ${PROJECT_SOURCE_DIR}/sdk/src/asio)

@@ -47,6 +47,7 @@
 #include "herald/cursor_store.hpp"
 #include "herald/error.hpp"
 #include "herald/events.hpp"
+#include "herald/export.hpp"
 #include "herald/notification.hpp"
 #include "herald/proxy.hpp"
 #include "herald/tls.hpp"
@@ -246,13 +247,17 @@ struct ClientMetrics {
   std::string endpoint;
 };
 
-class Client {
+class HERALD_API Client {
  public:
   /// Owns one I/O thread. Throws std::invalid_argument naming the bad field.
   explicit Client(ClientOptions options);
   /// Runs on `executor` (share one io_context among many clients). Callbacks run there.
   /// Do not call stop() or destroy the client from a thread that must run `executor`
   /// for stop() to complete, unless from inside this client's own callbacks.
+  /// Build the application with the Boost version Herald was built with (the CMake
+  /// package asks for it exactly) and without BOOST_ASIO_DISABLE_VISIBILITY: Herald
+  /// ships no compiled Asio, and the app's Asio (header-only or separately compiled)
+  /// and Herald's share one copy of Asio's state (docs/packaging.md).
   Client(ClientOptions options, const boost::asio::any_io_executor& executor);
   ~Client();
   Client(const Client&) = delete;

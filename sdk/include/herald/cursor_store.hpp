@@ -14,6 +14,7 @@
 #include <optional>
 
 #include "herald/cursor.hpp"
+#include "herald/export.hpp"
 
 namespace herald {
 
@@ -21,7 +22,7 @@ namespace herald {
 /// need no locking of their own unless they share state with other code. The id and the
 /// epoch are one record: store them together (a crash must not leave a new epoch beside
 /// an old id).
-class CursorStore {
+class HERALD_API CursorStore {
  public:
   virtual ~CursorStore() = default;
   /// The stored cursor, or nullopt for a new device: it joins the stream at its head (live
@@ -37,7 +38,7 @@ class CursorStore {
 };
 
 /// Keeps the cursor in memory: it survives reconnects, not a restart of the process.
-class MemoryCursorStore final : public CursorStore {
+class HERALD_API MemoryCursorStore final : public CursorStore {
  public:
   explicit MemoryCursorStore(std::optional<Cursor> initial = std::nullopt);
   std::optional<Cursor> load() override;
@@ -60,7 +61,7 @@ class MemoryCursorStore final : public CursorStore {
 /// The redelivery window: after a crash of the process (not a clean stop, which
 /// flushes), the application may be handed again the notifications it received in the
 /// last `min_interval` before the crash. Set it to zero for one write per notification.
-class FileCursorStore final : public CursorStore {
+class HERALD_API FileCursorStore final : public CursorStore {
  public:
   explicit FileCursorStore(std::filesystem::path path,
                            std::chrono::milliseconds min_interval = std::chrono::milliseconds{1000});

@@ -9,6 +9,8 @@
 #include <string>
 #include <system_error>
 
+#include "herald/export.hpp"
+
 namespace herald {
 
 /// Every failure the SDK reports. Values are stable; new ones are only appended.
@@ -50,17 +52,17 @@ enum class condition {
   permanent,      ///< the client has stopped; the application must act
 };
 
-const std::error_category& error_category() noexcept;
-const std::error_category& condition_category() noexcept;
+HERALD_API const std::error_category& error_category() noexcept;
+HERALD_API const std::error_category& condition_category() noexcept;
 
-std::error_code make_error_code(errc e) noexcept;
-std::error_condition make_error_condition(condition c) noexcept;
+HERALD_API std::error_code make_error_code(errc e) noexcept;
+HERALD_API std::error_condition make_error_condition(condition c) noexcept;
 
 /// True for the codes that stop the client (auth_failed, bad_request, ...).
-bool is_permanent(errc e) noexcept;
+HERALD_API bool is_permanent(errc e) noexcept;
 
 /// The stable snake_case name of a code ("auth_failed"), as used in the CLI's events.
-const char* to_string(errc e) noexcept;
+HERALD_API const char* to_string(errc e) noexcept;
 
 }  // namespace herald
 

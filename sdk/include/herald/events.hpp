@@ -11,6 +11,8 @@
 #include <string_view>
 #include <system_error>
 
+#include "herald/export.hpp"
+
 namespace herald {
 
 enum class LogLevel { trace, debug, info, warn, error, off };
@@ -26,7 +28,7 @@ enum class State {
   reconnecting,  ///< waiting for the next attempt after a failure
   stopped,       ///< stop() was called, or a permanent failure occurred
 };
-const char* to_string(State s) noexcept;
+HERALD_API const char* to_string(State s) noexcept;
 
 /// A state change, with the reason where there is one.
 struct StateEvent {
@@ -48,7 +50,7 @@ enum class GapReason {
   /// old history held after last_seen_id is lost to this client.
   reset,
 };
-const char* to_string(GapReason r) noexcept;
+HERALD_API const char* to_string(GapReason r) noexcept;
 
 /// The server could no longer replay everything after the cursor. Resynchronise by
 /// other means (for example reload the inbox over HTTP). Raised before the first

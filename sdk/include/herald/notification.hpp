@@ -6,6 +6,8 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "herald/export.hpp"
+
 namespace herald {
 
 /// One notification of the user's stream.
@@ -13,7 +15,7 @@ namespace herald {
 /// The SDK decodes only the envelope on the hot path; `data` stays the raw JSON text the
 /// server sent (already validated, nesting depth bounded) and is turned into a DOM only
 /// when the application calls data().
-struct Notification {
+struct HERALD_API Notification {
   std::uint64_t id = 0;    ///< strictly increasing within the user's stream
   std::string topic;       ///< application-defined, e.g. "comment"
   std::string created_at;  ///< RFC 3339 UTC timestamp as sent by the server

@@ -17,9 +17,11 @@
 #include <string>
 #include <vector>
 
+#include "herald/export.hpp"
+
 namespace herald {
 
-struct ProxyOptions {
+struct HERALD_API ProxyOptions {
   /// Proxy for every target that has no more specific entry below. Accepted forms:
   /// `http://[user:password@]host[:port]` (CONNECT, default port 1080 as curl),
   /// `https://...` (CONNECT over TLS to the proxy, default port 443),
@@ -50,6 +52,6 @@ struct ProxyOptions {
 /// A readable summary for logs, e.g. "wss: http://<credentials>@proxy:3128, ws: direct,
 /// no_proxy: localhost". Credentials are replaced by `<credentials>`; a URL that
 /// cannot be parsed is shown as `<invalid proxy URL>` (it might hold a secret).
-std::string to_string(const ProxyOptions& options);
+HERALD_API std::string to_string(const ProxyOptions& options);
 
 }  // namespace herald

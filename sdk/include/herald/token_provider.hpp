@@ -9,6 +9,8 @@
 #include <system_error>
 #include <utility>
 
+#include "herald/export.hpp"
+
 namespace herald {
 
 /// An access token (a JWT) and, if the application knows it, when it expires. Without
@@ -52,7 +54,7 @@ struct TokenResult {
 /// (its late answer is ignored). A failed fetch (an error, or a token that is already
 /// expired or the same as the one in use) is retried with backoff while the current
 /// token is valid. Calling `done` after the client stopped is harmless.
-class TokenProvider {
+class HERALD_API TokenProvider {
  public:
   using Callback = std::function<void(TokenResult)>;
   virtual ~TokenProvider() = default;

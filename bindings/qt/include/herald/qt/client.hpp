@@ -43,6 +43,7 @@
 #include <memory>
 
 #include "herald/client.hpp"
+#include "herald/qt/export.hpp"
 
 namespace herald::qt {
 
@@ -74,7 +75,7 @@ struct ClientOptions {
 
 /// A Herald notification stream as a QObject. See the comment at the top of this file
 /// for threading and lifetime, and docs/qt.md for the whole contract.
-class Client : public QObject {
+class HERALD_QT_API Client : public QObject {
   Q_OBJECT
   Q_PROPERTY(State state READ state NOTIFY stateChanged)
   Q_PROPERTY(QUrl url READ url WRITE setUrl NOTIFY urlChanged)

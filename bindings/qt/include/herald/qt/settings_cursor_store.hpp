@@ -24,10 +24,11 @@
 #include <optional>
 
 #include "herald/cursor_store.hpp"
+#include "herald/qt/export.hpp"
 
 namespace herald::qt {
 
-class SettingsCursorStore final : public herald::CursorStore {
+class HERALD_QT_API SettingsCursorStore final : public herald::CursorStore {
  public:
   /// The application's QSettings (user scope, QCoreApplication's organization and
   /// application name, read when the store is constructed), value `key`.
