@@ -1,5 +1,7 @@
 # Script mode: puts an installed Herald in a prefix, then configures, builds and runs the
-# consumer project against it, and builds main.cpp once more with pkg-config only.
+# consumer project against it, and builds main.cpp once more with pkg-config only. The
+# SDK-only apps run against the installed herald-server (run_against_server.sh), the
+# others against a herald::testkit::TestServer of their own.
 #   MODE=static: `cmake --install` of this build (static libraries) into PREFIX.
 #   MODE=shared: a shared build of the source tree (BUILD_SHARED_LIBS=ON, installed to
 #     /usr), packaged with `cpack -G DEB`, and the .deb installed with `dpkg -i` into a
@@ -54,6 +56,8 @@ file(GLOB_RECURSE pc_file ${prefix}/*/herald.pc)
 get_filename_component(pc_dir ${pc_file} DIRECTORY)
 get_filename_component(libdir ${pc_dir} DIRECTORY)
 set(run_env ${CMAKE_COMMAND} -E env LD_LIBRARY_PATH=${libdir})  # for what has no RPATH
+# The apps that link herald::sdk alone run against the installed herald-server.
+set(against_server ${CMAKE_CURRENT_LIST_DIR}/run_against_server.sh ${prefix}/bin/herald-server)
 
 if(MODE STREQUAL "shared")
   # Every strong symbol the libraries export is herald::'s: no function or object of
@@ -102,14 +106,18 @@ foreach(app IN LISTS apps)
       message(FATAL_ERROR "${app} does not link libherald.so.${SOVERSION}:\n${needed}")
     endif()
   endif()
-  run(${consumer_build}/${app})
+  if(app STREQUAL "herald_consumer")  # herald::sdk alone: against the installed server
+    run(${run_env} ${against_server} ${consumer_build}/${app})
+  else()  # herald::testing: a TestServer in the process
+    run(${consumer_build}/${app})
+  endif()
 endforeach()
 
 # Without CMake: the compiler and pkg-config only.
 run_capture(pc_flags ${CMAKE_COMMAND} -E env PKG_CONFIG_PATH=${pc_dir} pkg-config --cflags --libs herald)
 separate_arguments(pc_flags UNIX_COMMAND "${pc_flags}")
 run(${CXX} -std=c++20 ${CONSUMER_SRC}/main.cpp -o ${consumer_build}/herald_pkgconfig_consumer ${pc_flags})
-run(${run_env} ${consumer_build}/herald_pkgconfig_consumer)
+run(${run_env} ${against_server} ${consumer_build}/herald_pkgconfig_consumer)
 
 # The binaries are installed too, and say the project's version.
 set(binaries herald-server)

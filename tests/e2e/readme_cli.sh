@@ -30,17 +30,7 @@ for n in 1 2 3; do
   [[ -n "$(step $n)" ]] || { echo "README: step $n of the herald-cli example not found" >&2; exit 1; }
 done
 
-# Waits (bounded) for a file to match a pattern: the event a step waits for.
-await() {
-  local file=$1 pattern=$2
-  for _ in $(seq 200); do
-    grep -q -- "$pattern" "$file" 2>/dev/null && return 0
-    sleep 0.1
-  done
-  echo "timed out waiting for '$pattern' in $file:" >&2
-  cat "$file" >&2 || true
-  exit 1
-}
+source "$root/tests/support/await.sh"
 
 cd "$work"
 ln -s "$build" build
