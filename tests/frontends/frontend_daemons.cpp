@@ -38,9 +38,11 @@ std::optional<std::string> nginx_binary() { return find_binary({"/usr/sbin/nginx
 std::optional<std::string> haproxy_binary() { return find_binary({"/usr/sbin/haproxy", "/usr/bin/haproxy"}); }
 
 std::string nginx_config(const NginxOptions& o, const std::filesystem::path& dir, std::uint16_t port) {
-  // As root, nginx's workers would run as "nobody" of group "nobody", which Debian lacks.
-  const std::string user = ::geteuid() == 0 ? "user nobody nogroup;\n" : "";
-  return user + fill(R"(worker_processes 1;
+  // master_process off: one nginx process, the one start_daemon started, which dies with
+  // the test (PR_SET_PDEATHSIG). With a master and workers, a test killed before its
+  // clean-up (SIGKILL, a ctest timeout) left the workers running: only the master had
+  // the parent-death signal.
+  return fill(R"(master_process off;
 pid <dir>/nginx.pid;
 error_log stderr info;
 events { worker_connections 256; }
@@ -73,12 +75,12 @@ http {
   }
 }
 )",
-                     {{"<dir>", dir.string()},
-                      {"<upstream>", std::to_string(o.upstream_port)},
-                      {"<port>", std::to_string(port)},
-                      {"<cert>", o.cert_file.string()},
-                      {"<key>", o.key_file.string()},
-                      {"<idle>", seconds(o.idle_timeout)}});
+              {{"<dir>", dir.string()},
+               {"<upstream>", std::to_string(o.upstream_port)},
+               {"<port>", std::to_string(port)},
+               {"<cert>", o.cert_file.string()},
+               {"<key>", o.key_file.string()},
+               {"<idle>", seconds(o.idle_timeout)}});
 }
 
 std::unique_ptr<RunningDaemon> start_nginx(const std::string& binary, const NginxOptions& options) {
