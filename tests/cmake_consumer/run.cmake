@@ -6,12 +6,8 @@
 #   MODE=shared: a shared build of the source tree (BUILD_SHARED_LIBS=ON, installed to
 #     /usr), packaged with `cpack -G DEB`, and the .deb installed with `dpkg -i` into a
 #     throw-away root; the consumers build against ROOT/usr.
-function(run)
-  execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
-  if(NOT rc EQUAL 0)
-    message(FATAL_ERROR "failed (${rc}): ${ARGN}\n${out}\n${err}")
-  endif()
-endfunction()
+# run_capture(var command...): runs the command, stops the test if it fails, and puts
+# its standard output in var. run(command...): the same, output shown only on failure.
 function(run_capture var)
   execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err
     OUTPUT_STRIP_TRAILING_WHITESPACE)
@@ -19,6 +15,9 @@ function(run_capture var)
     message(FATAL_ERROR "failed (${rc}): ${ARGN}\n${out}\n${err}")
   endif()
   set(${var} "${out}" PARENT_SCOPE)
+endfunction()
+function(run)
+  run_capture(ignored ${ARGN})
 endfunction()
 
 file(REMOVE_RECURSE ${WORK})

@@ -23,8 +23,7 @@ head -c 32 /dev/urandom | base64 >"$work/admin.key"
 "$server" --listen 127.0.0.1:0 --jwt-secret-file "$work/jwt.secret" --admin-key-file "$work/admin.key" \
   >"$work/server.out" 2>"$work/server.err" &
 server_pid=$!
-await "$work/server.out" "listening on 127.0.0.1:"
-port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$work/server.out" | head -n1)
+port=$(await_port "$work/server.out")
 admin() {  # admin PATH BODY: a call of the admin API
   curl -fsS -X POST -H "Authorization: Bearer $(cat "$work/admin.key")" -d "$2" "http://127.0.0.1:$port$1"
 }

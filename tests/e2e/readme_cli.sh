@@ -36,8 +36,7 @@ cd "$work"
 ln -s "$build" build
 (eval "$(step 1 | sed 's/127\.0\.0\.1:8080/127.0.0.1:0/')") >server.out 2>server.err &
 pids+=($!)
-await server.out "listening on 127.0.0.1:"
-port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' server.out | head -n1)
+port=$(await_port server.out)
 
 (eval "$(step 2 | sed "s/8080/$port/g")") >cli.out 2>cli.err &
 pids+=($!)

@@ -13,3 +13,10 @@ await() {
   cat "$file" >&2 || true
   exit 1
 }
+
+# await_port FILE: waits for herald-server's "listening on 127.0.0.1:PORT" line in FILE
+# (its standard output) and prints PORT.
+await_port() {
+  await "$1" "listening on 127.0.0.1:"
+  sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$1" | head -n1
+}
